@@ -1,0 +1,144 @@
+// Package reports is the result model (result.json) and its renderers.
+package reports
+
+import (
+	"time"
+
+	"github.com/firedrill/firedrill/record"
+)
+
+// SchemaVersion of result.json. Bump on any incompatible change; keys are
+// only ever added.
+const SchemaVersion = 1
+
+// Verdicts.
+const (
+	GO   = "GO"
+	NOGO = "NO-GO"
+)
+
+// Result is everything a run found; result.json is its JSON form and the
+// single source of every other report format.
+type Result struct {
+	SchemaVersion int           `json:"schema_version"`
+	Scenario      string        `json:"scenario"`
+	ScenarioFile  string        `json:"scenario_file,omitempty"`
+	Description   string        `json:"description,omitempty"`
+	Runtime       string        `json:"runtime"`
+	Seed          int64         `json:"seed"`
+	RunID         string        `json:"run_id"`
+	StartedAt     time.Time     `json:"started_at"`
+	EndedAt       time.Time     `json:"ended_at"`
+	Verdict       string        `json:"verdict"`
+	Interrupted   bool          `json:"interrupted"`
+	Error         string        `json:"error,omitempty"`
+	Expectations  []Expectation `json:"expectations"`
+	Rollout       Rollout       `json:"rollout"`
+	Faults        []Fault       `json:"faults"`
+	Traffic       Traffic       `json:"traffic"`
+	// Series are per-second figures per service and version.
+	Series []Series `json:"series,omitempty"`
+	// Events is the run's event log (also in events.jsonl).
+	Events []record.Event `json:"events,omitempty"`
+	// Topology lists services and their dependency edges.
+	Topology []Service `json:"topology,omitempty"`
+	// OutDir is where the run's files are.
+	OutDir string `json:"out_dir,omitempty"`
+}
+
+// Expectation is one check and what was observed.
+type Expectation struct {
+	Name      string `json:"name"`
+	Kind      string `json:"kind"`
+	Passed    bool   `json:"passed"`
+	Observed  string `json:"observed"`
+	Threshold string `json:"threshold"`
+	Detail    string `json:"detail,omitempty"`
+}
+
+// Rollout outcomes.
+const (
+	Promoted   = "promoted"
+	RolledBack = "rolled_back"
+	None       = "none"
+)
+
+// Rollout is what the rollout controller did.
+type Rollout struct {
+	Service  string `json:"service,omitempty"`
+	Strategy string `json:"strategy,omitempty"`
+	From     string `json:"from,omitempty"`
+	To       string `json:"to,omitempty"`
+	Outcome  string `json:"outcome"`
+	// Trigger says why the rollback fired (empty when it did not).
+	Trigger           string     `json:"trigger,omitempty"`
+	StartedAt         *time.Time `json:"started_at,omitempty"`
+	RegressionAt      *time.Time `json:"regression_at,omitempty"` // first canary weight > 0
+	DetectedAt        *time.Time `json:"detected_at,omitempty"`
+	RollbackStartedAt *time.Time `json:"rollback_started_at,omitempty"`
+	CompletedAt       *time.Time `json:"completed_at,omitempty"`
+	Steps             []Step     `json:"steps,omitempty"`
+}
+
+// Step is one rollout step as it happened.
+type Step struct {
+	Index     int        `json:"index"`
+	Weight    int        `json:"weight"`
+	StartedAt time.Time  `json:"started_at"`
+	EndedAt   *time.Time `json:"ended_at,omitempty"`
+	Result    string     `json:"result"` // passed | failed | interrupted
+}
+
+// Fault is one injected fault.
+type Fault struct {
+	Name       string     `json:"name"`
+	Kind       string     `json:"kind"`
+	Target     string     `json:"target"`
+	InjectedAt *time.Time `json:"injected_at,omitempty"`
+	RevertedAt *time.Time `json:"reverted_at,omitempty"`
+	Skipped    string     `json:"skipped,omitempty"` // why it was not injected
+	Error      string     `json:"error,omitempty"`
+}
+
+// Traffic sums up the client samples.
+type Traffic struct {
+	Requests    int       `json:"requests"`
+	Errors      int       `json:"errors"`
+	AchievedRPS float64   `json:"achieved_rps"`
+	TargetRPS   float64   `json:"target_rps"`
+	LatencyMS   Latencies `json:"latency_ms"`
+}
+
+// Latencies in milliseconds.
+type Latencies struct {
+	P50 float64 `json:"p50"`
+	P90 float64 `json:"p90"`
+	P99 float64 `json:"p99"`
+	Max float64 `json:"max"`
+}
+
+// Series is one per-second time series of one service's version as seen by
+// its router (Source "hop") or of the clients (Source "client", Version "").
+type Series struct {
+	Source  string  `json:"source"`
+	Service string  `json:"service"`
+	Version string  `json:"version,omitempty"`
+	Points  []Point `json:"points"`
+}
+
+// Point is one second of a series; T is seconds since traffic start.
+type Point struct {
+	T        int     `json:"t"`
+	Requests int     `json:"requests"`
+	Errors   int     `json:"errors"`
+	P50MS    float64 `json:"p50_ms"`
+	P99MS    float64 `json:"p99_ms"`
+}
+
+// Service is one node of the topology graph.
+type Service struct {
+	Name      string   `json:"name"`
+	Version   string   `json:"version"`
+	Replicas  int      `json:"replicas"`
+	DependsOn []string `json:"depends_on,omitempty"`
+}
