@@ -5,6 +5,7 @@ package record
 
 import (
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -60,7 +61,7 @@ const chunkSize = 1 << 14
 // Recorder stores samples in fixed-size chunks (no large re-allocations while
 // traffic runs) and interns strings. It is safe for concurrent use.
 type Recorder struct {
-	start time.Time
+	start atomic.Pointer[time.Time] // read on every request: no lock
 
 	mu      sync.Mutex
 	chunks  [][]Sample
@@ -71,11 +72,17 @@ type Recorder struct {
 
 // NewRecorder returns a recorder whose sample times count from start.
 func NewRecorder(start time.Time) *Recorder {
-	return &Recorder{start: start, names: []string{""}, nameIdx: map[string]uint16{"": 0}}
+	r := &Recorder{names: []string{""}, nameIdx: map[string]uint16{"": 0}}
+	r.start.Store(&start)
+	return r
 }
 
 // Start is the run's time zero.
-func (r *Recorder) Start() time.Time { return r.start }
+func (r *Recorder) Start() time.Time { return *r.start.Load() }
+
+// SetStart moves time zero (to the instant traffic starts). Call it before
+// any sample is added: earlier samples keep their old offsets.
+func (r *Recorder) SetStart(t time.Time) { r.start.Store(&t) }
 
 // Intern returns the index of s, adding it if needed.
 func (r *Recorder) Intern(s string) uint16 {
@@ -107,6 +114,11 @@ func (r *Recorder) Name(i uint16) string {
 // Add appends one sample.
 func (r *Recorder) Add(s Sample) {
 	r.mu.Lock()
+	r.addLocked(s)
+	r.mu.Unlock()
+}
+
+func (r *Recorder) addLocked(s Sample) {
 	last := len(r.chunks) - 1
 	if last < 0 || len(r.chunks[last]) == chunkSize {
 		r.chunks = append(r.chunks, make([]Sample, 0, chunkSize))
@@ -114,7 +126,6 @@ func (r *Recorder) Add(s Sample) {
 	}
 	r.chunks[last] = append(r.chunks[last], s)
 	r.n++
-	r.mu.Unlock()
 }
 
 // Observation is a sample described with strings, for callers that do not
@@ -130,19 +141,9 @@ type Observation struct {
 	Err      ErrKind
 }
 
-// Observe interns the strings of o and appends it as a sample.
+// Observe interns the strings of o and appends it as a sample, under one
+// lock acquisition (it is on every request's path).
 func (r *Recorder) Observe(o Observation) {
-	r.mu.Lock()
-	s := Sample{
-		At:       int64(o.Intended.Sub(r.start)),
-		Status:   int16(o.Status),
-		Err:      o.Err,
-		Source:   o.Source,
-		Service:  r.internLocked(o.Service),
-		Version:  r.internLocked(o.Version),
-		Instance: r.internLocked(o.Instance),
-	}
-	r.mu.Unlock()
 	us := o.Latency.Microseconds()
 	if us < 0 {
 		us = 0
@@ -150,8 +151,19 @@ func (r *Recorder) Observe(o Observation) {
 	if us > int64(^uint32(0)) {
 		us = int64(^uint32(0))
 	}
-	s.LatencyUS = uint32(us)
-	r.Add(s)
+	at := int64(o.Intended.Sub(r.Start()))
+	r.mu.Lock()
+	r.addLocked(Sample{
+		At:        at,
+		LatencyUS: uint32(us),
+		Status:    int16(o.Status),
+		Err:       o.Err,
+		Source:    o.Source,
+		Service:   r.internLocked(o.Service),
+		Version:   r.internLocked(o.Version),
+		Instance:  r.internLocked(o.Instance),
+	})
+	r.mu.Unlock()
 }
 
 // Len is the number of samples recorded so far.

@@ -1,0 +1,31 @@
+# firedrill — common tasks. `make test` is what CI runs (through .ci/run).
+GO      ?= go
+BIN     ?= bin/firedrill
+PKGS    ?= ./...
+
+.PHONY: build test lint e2e bench fuzz clean
+
+build:
+	CGO_ENABLED=0 $(GO) build -o $(BIN) ./cmd/firedrill
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(GO) vet $(PKGS)
+
+# Unit, integration and end-to-end tests, with the race detector.
+test: lint
+	$(GO) test -race -timeout 25m $(PKGS)
+
+# The example scenarios end to end through the real binary.
+e2e: build
+	$(GO) test -run 'TestExamples|TestCLI' -v -timeout 15m .
+
+# Speed and memory figures (not run by `make test`).
+bench:
+	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 30m ./traffic/ ./topology/... ./fixtures/... ./analysis/ .
+
+fuzz:
+	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 60s ./scenarios/
+
+clean:
+	rm -rf bin out

@@ -1,0 +1,99 @@
+package main
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/firedrill/firedrill"
+	"github.com/firedrill/firedrill/reports"
+	"github.com/firedrill/firedrill/scenarios"
+)
+
+func newRunCmd() *cobra.Command {
+	var (
+		out, runtime, report string
+		seed                 int64
+		quiet                bool
+	)
+	cmd := &cobra.Command{
+		Use:   "run SCENARIO.yaml",
+		Short: "Rehearse a scenario for real and give a GO / NO-GO verdict",
+		Long: `Run brings the scenario's topology up, drives its traffic, performs its rollout and
+faults, checks its expectations and writes result.json, events.jsonl, the reports and the
+instance logs to out/<scenario>-<UTC timestamp>/ (or --out). Ctrl-C or SIGTERM reverts the
+faults, stops everything, writes the partial result marked interrupted and exits 130.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			sc, err := scenarios.Load(args[0])
+			if err != nil {
+				return &exitError{code: firedrill.ExitInvalid, err: err}
+			}
+			opts := firedrill.Options{Runtime: runtime, OutDir: out, SeedSet: cmd.Flags().Changed("seed"), Seed: seed}
+			if report != "" {
+				formats, err := reports.ParseFormats(report)
+				if err != nil {
+					return &exitError{code: firedrill.ExitInvalid, err: err}
+				}
+				opts.Formats = formats
+			}
+			var ui progress = nopProgress{}
+			if !quiet {
+				tty := term.IsTerminal(int(os.Stdout.Fd()))
+				ui = newProgress(os.Stdout, tty, sc)
+			}
+			opts.OnEvent, opts.OnHealthy = ui.Event, ui.Healthy
+			res, err := firedrill.Run(cmd.Context(), sc, opts)
+			ui.Close()
+			code := firedrill.ExitCode(res, err)
+			if res != nil {
+				files := map[string]string{}
+				for _, f := range []string{"result.json", "report.html", "report.md", "junit.xml", "events.jsonl"} {
+					p := res.OutDir + string(os.PathSeparator) + f
+					if _, statErr := os.Stat(p); statErr == nil {
+						files[f] = p
+					}
+				}
+				reports.Summary(os.Stdout, res, files, term.IsTerminal(int(os.Stdout.Fd())))
+			}
+			if code == firedrill.ExitGO {
+				return nil
+			}
+			if code == firedrill.ExitNoGo && err == nil {
+				return &exitError{code: code}
+			}
+			return &exitError{code: code, err: err}
+		},
+	}
+	cmd.Flags().StringVar(&out, "out", "", "output directory (default out/<scenario>-<UTC timestamp>)")
+	cmd.Flags().StringVar(&runtime, "runtime", "", "runtime: local or docker (default: the scenario's, else local)")
+	cmd.Flags().Int64Var(&seed, "seed", 0, "seed for every random choice (default: the scenario's)")
+	cmd.Flags().StringVar(&report, "report", "", "report formats besides result.json: html,md,junit (default all)")
+	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "no progress output, only the summary")
+	return cmd
+}
+
+func newValidateCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "validate SCENARIO.yaml...",
+		Short: "Check scenario files without starting anything",
+		Args:  cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			bad := 0
+			for _, f := range args {
+				if _, err := scenarios.Load(f); err != nil {
+					bad++
+					fmt.Fprintln(os.Stderr, err)
+					continue
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "%s: ok\n", f)
+			}
+			if bad > 0 {
+				return &exitError{code: firedrill.ExitInvalid, err: fmt.Errorf("%d of %d scenario files are invalid", bad, len(args))}
+			}
+			return nil
+		},
+	}
+}

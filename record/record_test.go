@@ -1,0 +1,75 @@
+package record
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+	"unsafe"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestSampleIsCompact(t *testing.T) {
+	// 10 minutes at 2,000 rps = 1.2M samples must stay well under 100 MB.
+	assert.LessOrEqual(t, unsafe.Sizeof(Sample{}), uintptr(24))
+}
+
+func TestObserveAndSelect(t *testing.T) {
+	t0 := time.Now()
+	r := NewRecorder(t0)
+	var wg sync.WaitGroup
+	for g := 0; g < 4; g++ {
+		wg.Add(1)
+		go func(g int) {
+			defer wg.Done()
+			for i := 0; i < chunkSize; i++ { // crosses chunk boundaries
+				v := "v1"
+				if i%10 == 0 {
+					v = "v2"
+				}
+				r.Observe(Observation{Source: Hop, Service: "checkout", Version: v, Instance: "i",
+					Intended: t0.Add(time.Duration(i) * time.Millisecond), Latency: 3 * time.Millisecond, Status: 200})
+			}
+		}(g)
+	}
+	wg.Wait()
+	require.Equal(t, 4*chunkSize, r.Len())
+	v2 := r.Select(Filter{Source: Hop, Service: "checkout", Version: "v2"})
+	assert.Len(t, v2, 4*((chunkSize+9)/10))
+	assert.Equal(t, "v2", r.Name(v2[0].Version))
+	assert.True(t, v2[0].OK())
+	assert.Equal(t, 3*time.Millisecond, v2[0].Latency())
+	// A window [1s, 2s) holds 1000 intended instants per goroutine.
+	assert.Len(t, r.Select(Filter{Source: Hop, From: time.Second, To: 2 * time.Second}), 4000)
+	assert.Empty(t, r.Select(Filter{Source: Client}))
+	assert.Empty(t, r.Select(Filter{Source: Hop, Service: "nope"}))
+}
+
+func TestFailedSamplesAreNotOK(t *testing.T) {
+	assert.False(t, Sample{Status: 503}.OK())
+	assert.False(t, Sample{Err: ErrTimeout}.OK())
+	assert.False(t, Sample{}.OK(), "no status and no error is not a success")
+	assert.True(t, Sample{Status: 404}.OK(), "a 4xx is the server answering")
+}
+
+func TestLogWritesLinesAsTheyHappen(t *testing.T) {
+	var buf bytes.Buffer
+	l := NewLog(&buf)
+	var seen []string
+	l.Subscribe(func(e Event) { seen = append(seen, e.Kind) })
+	l.Add(Event{Kind: EvRunStarted})
+	l.Add(Event{Kind: EvFaultInjected, Target: "a -> b"})
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	require.Len(t, lines, 2)
+	var e Event
+	require.NoError(t, json.Unmarshal([]byte(lines[1]), &e))
+	assert.Equal(t, EvFaultInjected, e.Kind)
+	assert.Equal(t, time.UTC, e.At.Location())
+	assert.Equal(t, []string{EvRunStarted, EvFaultInjected}, seen)
+	_, ok := l.Find(EvFaultInjected, "", time.Time{})
+	assert.True(t, ok)
+}

@@ -1,0 +1,277 @@
+// Package firedrill is the library face of the tool: Run rehearses a
+// scenario and returns its result, exactly as `firedrill run` does, so a team
+// can run a rehearsal inside `go test` and assert on the result.
+package firedrill
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	toxiclient "github.com/Shopify/toxiproxy/v2/client"
+
+	"github.com/firedrill/firedrill/faults"
+	"github.com/firedrill/firedrill/record"
+	"github.com/firedrill/firedrill/reports"
+	"github.com/firedrill/firedrill/scenarios"
+	"github.com/firedrill/firedrill/simulator"
+	"github.com/firedrill/firedrill/topology"
+	"github.com/firedrill/firedrill/topology/local"
+	"github.com/firedrill/firedrill/traffic"
+)
+
+// Options tune a run. The zero value is usable.
+type Options struct {
+	// Runtime overrides the scenario's runtime ("local" or "docker").
+	Runtime string
+	// Seed overrides the scenario's seed when SeedSet.
+	Seed    int64
+	SeedSet bool
+	// OutDir is the run's output directory. Default: OutRoot/<scenario>-<UTC timestamp>.
+	OutDir string
+	// OutRoot is where run directories are created (default "out").
+	OutRoot string
+	// Formats of the reports written besides result.json (default: all).
+	Formats []string
+	// Binary is the firedrill executable serving the built-in fixtures
+	// (default: the running executable).
+	Binary string
+	// OnEvent is called for every event as it happens (progress output).
+	OnEvent func(record.Event)
+	// OnHealthy is called as each instance becomes healthy while the topology comes up.
+	OnHealthy func(service, instance string, done, total int)
+	// Runtimes lets callers supply a runtime (tests, embedding); keyed by name.
+	Runtimes map[string]topology.Runtime
+}
+
+// Run rehearses sc. It always returns a result when it got as far as
+// creating the run directory (also when interrupted or failing), and an
+// error that ExitCode maps to the CLI's exit code.
+func Run(ctx context.Context, sc *scenarios.Scenario, opts Options) (*reports.Result, error) {
+	if err := sc.Validate(); err != nil {
+		return nil, err
+	}
+	runtimeName := sc.Runtime
+	if opts.Runtime != "" {
+		runtimeName = opts.Runtime
+	}
+	if runtimeName == "" {
+		runtimeName = "local"
+	}
+	seed := sc.Seed
+	if opts.SeedSet {
+		seed = opts.Seed
+	}
+	rt, err := pickRuntime(runtimeName, opts)
+	if err != nil {
+		return nil, err
+	}
+
+	started := time.Now().UTC()
+	runID := newRunID()
+	dir := opts.OutDir
+	if dir == "" {
+		root := opts.OutRoot
+		if root == "" {
+			root = "out"
+		}
+		dir = filepath.Join(root, fmt.Sprintf("%s-%s", safeName(sc.Name), started.Format("20060102T150405Z")))
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "logs"), 0o755); err != nil {
+		return nil, &InfraError{fmt.Errorf("create run directory: %w", err)}
+	}
+	evFile, err := os.Create(filepath.Join(dir, "events.jsonl"))
+	if err != nil {
+		return nil, &InfraError{fmt.Errorf("create events.jsonl: %w", err)}
+	}
+	defer evFile.Close()
+	events := record.NewLog(evFile)
+	if opts.OnEvent != nil {
+		events.Subscribe(opts.OnEvent)
+	}
+	rec := record.NewRecorder(started)
+	res := &reports.Result{
+		SchemaVersion: reports.SchemaVersion, Scenario: sc.Name, ScenarioFile: sc.File, Description: sc.Description,
+		Runtime: runtimeName, Seed: seed, RunID: runID, StartedAt: started, OutDir: dir,
+		Rollout: reports.Rollout{Outcome: reports.None},
+	}
+	events.Add(record.Event{Kind: record.EvRunStarted, Message: fmt.Sprintf("run %s of %s on %s", runID, sc.Name, runtimeName),
+		Fields: map[string]any{"run_id": runID, "seed": seed}})
+
+	r := &runner{sc: sc, opts: opts, rt: rt, events: events, rec: rec, res: res, dir: dir, runID: runID, seed: seed}
+	runErr := r.run(ctx)
+
+	// Stop everything before writing: the result should tell the whole story.
+	downCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	if err := rt.Down(downCtx); err != nil && runErr == nil {
+		runErr = &InfraError{fmt.Errorf("stop topology: %w", err)}
+	}
+	cancel()
+	if ctx.Err() != nil && !errors.Is(runErr, ErrInterrupted) {
+		res.Interrupted = true
+		runErr = fmt.Errorf("%w: %v", ErrInterrupted, context.Cause(ctx))
+	}
+	r.finish(runErr)
+	if err := r.write(); err != nil && runErr == nil {
+		runErr = &InfraError{err}
+	}
+	return res, runErr
+}
+
+func pickRuntime(name string, opts Options) (topology.Runtime, error) {
+	if rt, ok := opts.Runtimes[name]; ok {
+		return rt, nil
+	}
+	switch name {
+	case "local":
+		return local.New(), nil
+	}
+	return nil, &InfraError{fmt.Errorf("runtime %q is not available in this build; use --runtime local", name)}
+}
+
+type runner struct {
+	sc     *scenarios.Scenario
+	opts   Options
+	rt     topology.Runtime
+	events *record.Log
+	rec    *record.Recorder
+	res    *reports.Result
+	dir    string
+	runID  string
+	seed   int64
+
+	t0      time.Time // traffic start: time zero of windows and faults
+	topo    topology.Topology
+	outcome *simulator.Outcome
+	faults  []faults.Outcome
+	stats   traffic.Stats
+}
+
+func (r *runner) run(ctx context.Context) error {
+	binary := r.opts.Binary
+	if binary == "" {
+		exe, err := os.Executable()
+		if err != nil {
+			return &InfraError{fmt.Errorf("find the firedrill executable for fixtures: %w", err)}
+		}
+		binary = exe
+	}
+	topo, err := r.rt.Up(ctx, r.sc, topology.Options{
+		RunID: r.runID, RunDir: r.dir, Binary: binary, Events: r.events, Recorder: r.rec, Progress: r.opts.OnHealthy,
+	})
+	if err != nil {
+		if ctx.Err() != nil {
+			return fmt.Errorf("%w while the topology came up", ErrInterrupted)
+		}
+		return &InfraError{fmt.Errorf("bring the topology up: %w", err)}
+	}
+	r.topo = topo
+	r.events.Add(record.Event{Kind: record.EvTopologyUp, Message: fmt.Sprintf("%d services healthy", len(r.sc.Services))})
+
+	tr := r.sc.Traffic
+	r.t0 = time.Now()
+	r.rec.SetStart(r.t0)
+	gen, err := traffic.Start(ctx, traffic.Config{
+		URL: topo.EntryURL(), Service: tr.Entry, Paths: tr.Paths, Method: tr.Method, Rate: tr.Rate,
+		Duration: tr.Duration.D(), Timeout: tr.Timeout.D(), Warmup: tr.Warmup.D(),
+	}, r.rec)
+	if err != nil {
+		return &InfraError{fmt.Errorf("start traffic: %w", err)}
+	}
+	r.events.Add(record.Event{At: r.t0, Kind: record.EvTrafficStarted,
+		Message: fmt.Sprintf("%.0f rps to %s for %s", tr.Rate, tr.Entry, tr.Duration)})
+
+	// Rollout and faults run while traffic flows; both end when it does.
+	actCtx, stopActs := context.WithCancel(ctx)
+	defer stopActs()
+	steps := faults.NewSteps()
+	var wg sync.WaitGroup
+	var rolloutErr error
+	if ro := r.sc.Rollout; ro != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer steps.Over()
+			c := &simulator.Controller{
+				Clock: simulator.RealClock{}, Fleet: fleet{topo}, Router: router{topo}, Observer: observer{r.rec},
+				Events: r.events, Rollout: ro, From: r.sc.Service(ro.Service).Version, Start: r.t0,
+				OnStep: func(i, _ int, at time.Time) { steps.Started(i, at) },
+			}
+			r.outcome, rolloutErr = c.Run(actCtx)
+		}()
+	} else {
+		steps.Over()
+	}
+	if len(r.sc.Faults) > 0 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			env := faults.Env{
+				Toxiproxy: toxiclient.NewClient(topo.ToxiproxyURL()), ProxyName: topo.ProxyName,
+				Instances: topo.Instances,
+				DefaultVersion: func(s string) string {
+					if svc := r.sc.Service(s); svc != nil {
+						return svc.Version
+					}
+					return ""
+				},
+			}
+			r.faults = faults.Run(actCtx, r.t0, r.sc.Faults, env, steps, r.events)
+		}()
+	}
+	r.stats = gen.Wait()
+	r.events.Add(record.Event{Kind: record.EvTrafficStopped,
+		Message: fmt.Sprintf("%d requests sent, %d errors", r.stats.Sent, r.stats.Errors)})
+	stopActs()
+	wg.Wait()
+	if ctx.Err() != nil {
+		return fmt.Errorf("%w: %v", ErrInterrupted, context.Cause(ctx))
+	}
+	if rolloutErr != nil && !errors.Is(rolloutErr, context.Canceled) {
+		return &InfraError{fmt.Errorf("rollout: %w", rolloutErr)}
+	}
+	return nil
+}
+
+func newRunID() string {
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func safeName(s string) string {
+	s = strings.Map(func(r rune) rune {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '-', r == '_', r == '.':
+			return r
+		}
+		return '-'
+	}, s)
+	if s == "" {
+		return "scenario"
+	}
+	return s
+}
+
+// Adapters from the topology to the controller's interfaces.
+type fleet struct{ t topology.Topology }
+
+func (f fleet) Deploy(ctx context.Context, service, version string, n int, env map[string]string, args []string) error {
+	return f.t.Deploy(ctx, service, topology.Deployment{Version: version, Replicas: n, Env: env, Args: args})
+}
+func (f fleet) Retire(ctx context.Context, service, version string) error {
+	return f.t.Retire(ctx, service, version)
+}
+
+type router struct{ t topology.Topology }
+
+func (r router) SetWeights(ctx context.Context, service string, w map[string]int) error {
+	return r.t.SetWeights(ctx, service, w)
+}
