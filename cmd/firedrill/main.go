@@ -64,5 +64,12 @@ hold. It ends with a readiness report and an exit code:
 		SilenceErrors: true,
 	}
 	root.AddCommand(newRunCmd(), newValidateCmd(), newPlanCmd(), newCleanCmd(), newFixtureCmd(), newReportCmd())
+	for _, c := range extraCommands {
+		root.AddCommand(c())
+	}
 	return root
 }
+
+// extraCommands lets a feature register its command from its own file (in an
+// init function) without touching this one.
+var extraCommands []func() *cobra.Command
