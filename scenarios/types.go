@@ -26,12 +26,16 @@ type Scenario struct {
 
 	// File is the path the scenario was loaded from ("" when built in code).
 	File string `yaml:"-" json:"-"`
+
+	// src remembers where each value sits in File, so that Validate can
+	// point at it; nil for a scenario built in code.
+	src *source
 }
 
 // Service returns the named service, or nil.
 func (s *Scenario) Service(name string) *Service {
 	for _, svc := range s.Services {
-		if svc.Name == name {
+		if svc != nil && svc.Name == name {
 			return svc
 		}
 	}
@@ -42,6 +46,9 @@ func (s *Scenario) Service(name string) *Service {
 func (s *Scenario) Edges() []Edge {
 	var out []Edge
 	for _, svc := range s.Services {
+		if svc == nil {
+			continue
+		}
 		for _, d := range svc.DependsOn {
 			out = append(out, Edge{From: svc.Name, To: d})
 		}
