@@ -44,6 +44,27 @@ type Result struct {
 	Topology []Service `json:"topology,omitempty"`
 	// OutDir is where the run's files are.
 	OutDir string `json:"out_dir,omitempty"`
+
+	// Optional fields below render only when set (see findings.go).
+
+	// Hostname is the machine the run ran on (JUnit's hostname attribute).
+	Hostname string `json:"hostname,omitempty"`
+	// ToolVersion is the firedrill version that produced the result.
+	ToolVersion string `json:"tool_version,omitempty"`
+	// SeriesStart is the wall-clock time of Point.T == 0 (traffic start).
+	// Charts and timelines place events and steps with it; when nil, the
+	// traffic_started event and then StartedAt are used.
+	SeriesStart *time.Time `json:"series_start,omitempty"`
+	// ScenarioYAML is the scenario file as run, with secrets redacted.
+	ScenarioYAML string `json:"scenario_yaml,omitempty"`
+	// Analysis is the canary judge's evidence (canary vs. baseline).
+	Analysis *CanaryAnalysis `json:"analysis,omitempty"`
+	// Power says whether the canary plan could have caught the regression.
+	Power *Power `json:"power,omitempty"`
+	// Recovery holds RTO / RPO findings, one per fault or recovery check.
+	Recovery []Recovery `json:"recovery,omitempty"`
+	// Breakers holds what the circuit breakers did, one per caller edge.
+	Breakers []Breaker `json:"breakers,omitempty"`
 }
 
 // Expectation is one check and what was observed.
@@ -54,6 +75,14 @@ type Expectation struct {
 	Observed  string `json:"observed"`
 	Threshold string `json:"threshold"`
 	Detail    string `json:"detail,omitempty"`
+
+	// Optional numeric form of Observed and Threshold, so that reports can
+	// say by how much an expectation missed: Value Op Limit must hold
+	// (Op is one of <=, <, >=, >, ==), both in Unit ("%", "ms", "s", "").
+	Value *float64 `json:"value,omitempty"`
+	Limit *float64 `json:"limit,omitempty"`
+	Op    string   `json:"op,omitempty"`
+	Unit  string   `json:"unit,omitempty"`
 }
 
 // Rollout outcomes.
@@ -78,6 +107,9 @@ type Rollout struct {
 	RollbackStartedAt *time.Time `json:"rollback_started_at,omitempty"`
 	CompletedAt       *time.Time `json:"completed_at,omitempty"`
 	Steps             []Step     `json:"steps,omitempty"`
+	// TrafficRestoredAt is when the weights were back on the old version
+	// (rollback only; optional).
+	TrafficRestoredAt *time.Time `json:"traffic_restored_at,omitempty"`
 }
 
 // Step is one rollout step as it happened.
@@ -98,6 +130,9 @@ type Fault struct {
 	RevertedAt *time.Time `json:"reverted_at,omitempty"`
 	Skipped    string     `json:"skipped,omitempty"` // why it was not injected
 	Error      string     `json:"error,omitempty"`
+	// Detail describes the fault's parameters, e.g. "latency 300ms ±50ms"
+	// (optional).
+	Detail string `json:"detail,omitempty"`
 }
 
 // Traffic sums up the client samples.
