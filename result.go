@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/firedrill/firedrill/analysis"
+	"github.com/firedrill/firedrill/faults"
 	"github.com/firedrill/firedrill/record"
 	"github.com/firedrill/firedrill/reports"
 	"github.com/firedrill/firedrill/scenarios"
@@ -42,12 +43,13 @@ func (r *runner) finish(runErr error) {
 		ro.Outcome, ro.Trigger = o.Result, o.Trigger
 		ro.StartedAt, ro.RegressionAt, ro.DetectedAt = tp(o.StartedAt), tp(o.RegressionAt), tp(o.DetectedAt)
 		ro.RollbackStartedAt, ro.CompletedAt = tp(o.RollbackStartedAt), tp(o.CompletedAt)
+		ro.TrafficRestoredAt = tp(o.TrafficRestoredAt)
 		for _, st := range o.Steps {
 			ro.Steps = append(ro.Steps, reports.Step{Index: st.Index, Weight: st.Weight, StartedAt: st.Started.UTC(), EndedAt: tp(st.Ended), Result: st.Result})
 		}
 	}
 	for _, f := range r.faults {
-		rf := reports.Fault{Name: f.Fault.Name, Kind: f.Fault.Kind, Target: f.Fault.Target(),
+		rf := reports.Fault{Name: f.Fault.Name, Kind: f.Fault.Kind, Target: f.Fault.Target(), Detail: faults.Describe(f.Fault),
 			InjectedAt: tp(f.InjectedAt), RevertedAt: tp(f.RevertedAt), Skipped: f.Skipped}
 		if f.Err != nil {
 			rf.Error = f.Err.Error()
@@ -68,6 +70,8 @@ func (r *runner) finish(runErr error) {
 			res.Traffic.AchievedRPS = math.Round(float64(s.Requests)/elapsed*10) / 10
 		}
 		res.Series = r.series()
+		t0 := r.t0.UTC()
+		res.SeriesStart = &t0
 	}
 	res.Expectations = r.expectations()
 	res.Verdict = reports.GO
@@ -140,6 +144,7 @@ func (r *runner) check(e *scenarios.Expectation) reports.Expectation {
 			d := ro.CompletedAt.Sub(*ro.RegressionAt)
 			x.Observed = d.Round(time.Millisecond).String()
 			x.Passed = d <= e.Within.D()
+			numeric(&x, d.Seconds(), "<=", e.Within.D().Seconds(), "s")
 			x.Detail = fmt.Sprintf("regression reached traffic at +%.1fs, detected after %.1fs, rollback completed after %.1fs",
 				ro.RegressionAt.Sub(r.t0).Seconds(), ro.DetectedAt.Sub(*ro.RegressionAt).Seconds(), d.Seconds())
 		}
@@ -158,10 +163,12 @@ func (r *runner) check(e *scenarios.Expectation) reports.Expectation {
 			avail := 1 - s.ErrorRate
 			x.Threshold, x.Observed = fmt.Sprintf(">= %.4g%%", 100*e.Min), fmt.Sprintf("%.3f%%", 100*avail)
 			x.Passed = avail >= e.Min
+			numeric(&x, 100*avail, ">=", 100*e.Min, "%")
 			x.Detail = fmt.Sprintf("%d of %d requests failed over %s", s.Errors, s.Requests, window)
 		} else {
 			x.Threshold, x.Observed = "<= "+e.Max.D().String(), s.P99.Round(time.Millisecond).String()
 			x.Passed = s.P99 <= e.Max.D()
+			numeric(&x, ms(s.P99), "<=", ms(e.Max.D()), "ms")
 			x.Detail = fmt.Sprintf("p50 %s, p99 %s, max %s over %d requests (%s)", s.P50.Round(time.Millisecond),
 				s.P99.Round(time.Millisecond), s.Max.Round(time.Millisecond), s.Requests, window)
 		}
@@ -169,6 +176,11 @@ func (r *runner) check(e *scenarios.Expectation) reports.Expectation {
 		x.Observed, x.Detail = "not evaluated", "this build does not evaluate expectations of kind "+e.Kind
 	}
 	return x
+}
+
+// numeric gives reports the figures to say by how much a check missed.
+func numeric(x *reports.Expectation, value float64, op string, limit float64, unit string) {
+	x.Value, x.Op, x.Limit, x.Unit = &value, op, &limit, unit
 }
 
 func orEnd(d time.Duration) string {

@@ -130,7 +130,7 @@ func runOne(ctx context.Context, start time.Time, o *Outcome, env Env, steps *St
 		revert, err = inj.Inject(ctx)
 		if err == nil {
 			o.InjectedAt = time.Now()
-			emit(record.Event{At: o.InjectedAt, Kind: record.EvFaultInjected, Message: describe(f)})
+			emit(record.Event{At: o.InjectedAt, Kind: record.EvFaultInjected, Message: Describe(f)})
 			sleepUntil(ctx, o.InjectedAt.Add(HoldFor(f)))
 			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), RevertTimeout)
 			err = revert(rctx)
@@ -152,7 +152,8 @@ func runOne(ctx context.Context, start time.Time, o *Outcome, env Env, steps *St
 	}
 }
 
-func describe(f *scenarios.Fault) string {
+// Describe says what a fault does, for logs and reports.
+func Describe(f *scenarios.Fault) string {
 	switch f.Kind {
 	case scenarios.FaultLatency:
 		return fmt.Sprintf("%s: +%s latency (±%s) on %s", f.Name, f.Latency, f.Jitter, f.Edge)
