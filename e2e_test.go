@@ -129,7 +129,7 @@ func TestInterruptWritesPartialResult(t *testing.T) {
 	}()
 	<-done
 	require.Error(t, err)
-	assert.True(t, errors.Is(err, firedrill.ErrInterrupted))
+	assert.True(t, errors.Is(err, firedrill.ErrInterrupted), "%v", err)
 	assert.Equal(t, firedrill.ExitInterrupted, firedrill.ExitCode(res, err))
 	require.NotNil(t, res)
 	assert.True(t, res.Interrupted)

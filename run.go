@@ -23,6 +23,7 @@ import (
 	"github.com/firedrill/firedrill/scenarios"
 	"github.com/firedrill/firedrill/simulator"
 	"github.com/firedrill/firedrill/topology"
+	"github.com/firedrill/firedrill/topology/docker"
 	"github.com/firedrill/firedrill/topology/local"
 	"github.com/firedrill/firedrill/traffic"
 )
@@ -114,9 +115,12 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opts Options) (*reports.Re
 		runErr = &InfraError{fmt.Errorf("stop topology: %w", err)}
 	}
 	cancel()
-	if ctx.Err() != nil && !errors.Is(runErr, ErrInterrupted) {
+	if ctx.Err() != nil {
 		res.Interrupted = true
-		runErr = fmt.Errorf("%w: %v", ErrInterrupted, context.Cause(ctx))
+		if !errors.Is(runErr, ErrInterrupted) {
+			runErr = fmt.Errorf("%w: %v", ErrInterrupted, context.Cause(ctx))
+		}
+		events.Add(record.Event{Kind: record.EvInterrupted, Message: "interrupted: faults reverted, topology stopped"})
 	}
 	r.finish(runErr)
 	if err := r.write(); err != nil && runErr == nil {
@@ -132,8 +136,10 @@ func pickRuntime(name string, opts Options) (topology.Runtime, error) {
 	switch name {
 	case "local":
 		return local.New(), nil
+	case "docker":
+		return docker.New(), nil
 	}
-	return nil, &InfraError{fmt.Errorf("runtime %q is not available in this build; use --runtime local", name)}
+	return nil, &InfraError{fmt.Errorf("runtime %q is not available in this build; use --runtime local or --runtime docker", name)}
 }
 
 type runner struct {
