@@ -86,10 +86,12 @@ faults:
 }
 
 // firstSlow returns the intended send time (ms since traffic start) of the
-// earliest client request that took at least ms.
+// earliest client request that took at least ms, among those sent from 100 ms
+// before the fault's instant on (a request in flight as the toxic goes in may
+// see it; a slow one long before is noise of a shared machine).
 func firstSlow(rec *record.Recorder, ms float64) float64 {
 	first := -1.0
-	for _, s := range rec.Select(record.Filter{Source: record.Client}) {
+	for _, s := range rec.Select(record.Filter{Source: record.Client, From: 1900 * time.Millisecond}) {
 		at := float64(s.At) / 1e6
 		if float64(s.LatencyUS)/1000 >= ms && (first < 0 || at < first) {
 			first = at
