@@ -81,9 +81,10 @@ func BenchmarkThroughRouter(b *testing.B) {
 func BenchmarkPick(b *testing.B) {
 	r := benchRouter(b)
 	b.ReportAllocs()
+	req := httptest.NewRequest(http.MethodGet, "/", nil)
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
-			be := r.pick()
+			be := r.pick(req)
 			be.inflight.Add(-1)
 		}
 	})

@@ -17,13 +17,14 @@ import (
 // a Hop sample for it. It never retries.
 func (r *Router) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	start := time.Now()
-	b := r.pick()
+	b := r.pick(req)
 	if b == nil {
 		w.Header().Set(HeaderRouter, NoHealthyBackend)
 		http.Error(w, "firedrill router "+r.cfg.Service+": no healthy backend", http.StatusServiceUnavailable)
 		r.observe(start, nil, http.StatusServiceUnavailable, record.ErrNone)
 		return
 	}
+	r.maybeMirror(req) // shadow.go; before the live request reads the body
 	sw := writerPool.Get().(*statusWriter)
 	sw.ResponseWriter = w
 	ctx, cancel := context.WithTimeout(req.Context(), r.timeout)
@@ -67,6 +68,20 @@ func (r *Router) upstreamError(b *backend, w http.ResponseWriter, req *http.Requ
 // observe records one Hop sample; the version and instance are the chosen
 // backend's (none for the router's own 503).
 func (r *Router) observe(start time.Time, b *backend, status int, kind record.ErrKind) {
+	r.observeAs(record.Hop, start, b, status, kind)
+}
+
+// observeVersion records a sample of version without a backend (a shadow
+// request that found none).
+func (r *Router) observeVersion(src record.Source, start time.Time, version string, status int) {
+	if rec := r.cfg.Recorder; rec != nil {
+		rec.Observe(record.Observation{Source: src, Service: r.cfg.Service, Version: version, Intended: start,
+			Latency: time.Since(start), Status: status})
+	}
+}
+
+// observeAs records one sample from src.
+func (r *Router) observeAs(src record.Source, start time.Time, b *backend, status int, kind record.ErrKind) {
 	rec := r.cfg.Recorder
 	if rec == nil {
 		return
@@ -83,7 +98,7 @@ func (r *Router) observe(start time.Time, b *backend, status int, kind record.Er
 		LatencyUS: uint32(us),
 		Status:    int16(status),
 		Err:       kind,
-		Source:    record.Hop,
+		Source:    src,
 		Service:   r.svcIdx,
 	}
 	if b != nil {

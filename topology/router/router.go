@@ -98,8 +98,9 @@ type Router struct {
 	wg     sync.WaitGroup
 
 	// Hot path state, read without locks.
-	table atomic.Pointer[table]
-	seq   atomic.Uint64
+	table     atomic.Pointer[table]
+	seq       atomic.Uint64
+	mirrorSeq atomic.Uint64
 
 	checker *http.Client
 	errLog  *log.Logger
@@ -109,11 +110,16 @@ type Router struct {
 	backends map[string]*backend
 	weights  map[string]int // nil: split by healthy backend count
 	rr       map[string]*atomic.Uint64
+	cohorts  *Cohorts      // nil: versions drawn at random by weight
+	mirror   *mirrorSpec   // nil: no mirroring
 	changed  chan struct{} // closed and replaced on every state change
 	closed   bool
 	srv      *http.Server
 	addr     string
 	stopCtx  func() bool // unregisters Start's context.AfterFunc
+
+	// shadow runs mirrored and synthetic requests (see shadow.go).
+	shadow tracker
 
 	closeOnce sync.Once
 }
@@ -223,6 +229,7 @@ func (r *Router) Close() error {
 			stop()
 		}
 		r.cancel()
+		r.shadow.close() // mirrored and synthetic requests end with r.ctx
 		if srv != nil {
 			if cerr := srv.Close(); cerr != nil && !errors.Is(cerr, http.ErrServerClosed) {
 				err = fmt.Errorf("router %s: close: %w", r.cfg.Service, cerr)

@@ -3,6 +3,7 @@ package router
 import (
 	"fmt"
 	"maps"
+	"net/http"
 	"slices"
 	"sort"
 	"sync/atomic"
@@ -25,6 +26,16 @@ type table struct {
 	// traffic between versions by backend count.
 	all   []*backend
 	allRR *atomic.Uint64
+
+	// cohorts, when set, draws the version from the hash of a request's
+	// header or cookie over slots in cohort order (see cohort.go).
+	cohorts *Cohorts
+	order   []int // indices into slots, in cohort order
+	// ready lists every version's eligible backends, weighted or not
+	// (mirroring and synthetic traffic reach versions without weight).
+	ready map[string]*slot
+	// mirror is the mirroring in force (nil: none).
+	mirror *mirrorSpec
 }
 
 type slot struct {
@@ -51,6 +62,11 @@ func (r *Router) rebuildLocked() {
 			t.all = append(t.all, b)
 		}
 	}
+	t.ready = map[string]*slot{}
+	for v, bs := range ready {
+		t.ready[v] = &slot{version: v, known: true, ready: bs, rr: r.counterLocked(v)}
+	}
+	t.mirror = r.mirror
 	if t.explicit {
 		for _, v := range slices.Sorted(maps.Keys(r.weights)) {
 			w := r.weights[v]
@@ -65,6 +81,10 @@ func (r *Router) rebuildLocked() {
 				t.live = append(t.live, &t.slots[i])
 				t.liveTotal += t.slots[i].weight
 			}
+		}
+		if r.cohorts != nil {
+			t.cohorts = r.cohorts
+			t.order = cohortOrder(t.slots, r.cohorts.Order)
 		}
 	} else {
 		t.allRR = r.counterLocked("")
@@ -108,12 +128,18 @@ func (t *table) choose(x uint64) *backend {
 		}
 		p -= t.slots[i].weight
 	}
+	return t.fromSlot(s, x)
+}
+
+// fromSlot returns a backend of s, falling back to the versions that have
+// one when s has none eligible.
+func (t *table) fromSlot(s *slot, x uint64) *backend {
 	if len(s.ready) == 0 {
 		if !s.known || t.liveTotal == 0 {
 			return nil
 		}
 		// Other bits of x than the version draw used.
-		p = int((x >> 32) % uint64(t.liveTotal))
+		p := int((x >> 32) % uint64(t.liveTotal))
 		for _, l := range t.live {
 			if p < l.weight {
 				s = l
@@ -138,12 +164,19 @@ func (r *Router) draw() uint64 {
 	return splitmix64(uint64(r.cfg.Seed) + r.seq.Add(1)*0x9E3779B97F4A7C15)
 }
 
-// pick chooses a backend and counts it in flight; the caller must release it.
-func (r *Router) pick() *backend {
+// pick chooses a backend for req and counts it in flight; the caller must
+// release it.
+func (r *Router) pick(req *http.Request) *backend {
 	// A retry or two suffices: Remove publishes a table without the backend
 	// before it sets draining, so a retry loads a newer table.
 	for range 3 {
-		b := r.table.Load().choose(r.draw())
+		t := r.table.Load()
+		var b *backend
+		if x, ok := t.cohortDraw(req); ok {
+			b = t.chooseCohort(x)
+		} else {
+			b = t.choose(r.draw())
+		}
 		if b == nil {
 			return nil
 		}
