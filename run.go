@@ -48,6 +48,9 @@ type Options struct {
 	OnEvent func(record.Event)
 	// OnHealthy is called as each instance becomes healthy while the topology comes up.
 	OnHealthy func(service, instance string, done, total int)
+	// Recorder, when set, receives the run's samples, so a caller can look at
+	// every request afterwards.
+	Recorder *record.Recorder
 	// Runtimes lets callers supply a runtime (tests, embedding); keyed by name.
 	Runtimes map[string]topology.Runtime
 }
@@ -97,7 +100,10 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opts Options) (*reports.Re
 	if opts.OnEvent != nil {
 		events.Subscribe(opts.OnEvent)
 	}
-	rec := record.NewRecorder(started)
+	rec := opts.Recorder
+	if rec == nil {
+		rec = record.NewRecorder(started)
+	}
 	res := &reports.Result{
 		SchemaVersion: reports.SchemaVersion, Scenario: sc.Name, ScenarioFile: sc.File, Description: sc.Description,
 		Runtime: runtimeName, Seed: seed, RunID: runID, StartedAt: started, OutDir: dir,
@@ -158,6 +164,7 @@ type runner struct {
 	outcome *simulator.Outcome
 	faults  []faults.Outcome
 	stats   traffic.Stats
+	db      *statefulRun // databases, ledger (stateful.go)
 }
 
 func (r *runner) run(ctx context.Context) error {
@@ -169,8 +176,13 @@ func (r *runner) run(ctx context.Context) error {
 		}
 		binary = exe
 	}
+	defer r.stopDatabases() // stateful.go
+	if err := r.startDatabases(ctx); err != nil {
+		return err
+	}
 	topo, err := r.rt.Up(ctx, r.sc, topology.Options{
 		RunID: r.runID, RunDir: r.dir, Binary: binary, Events: r.events, Recorder: r.rec, Progress: r.opts.OnHealthy,
+		DatabaseAddr: r.databaseAddr,
 	})
 	if err != nil {
 		if ctx.Err() != nil {
@@ -180,10 +192,16 @@ func (r *runner) run(ctx context.Context) error {
 	}
 	r.topo = topo
 	r.events.Add(record.Event{Kind: record.EvTopologyUp, Message: fmt.Sprintf("%d services healthy", len(r.sc.Services))})
+	if err := checkCapabilities(r.sc, topo, r.res.Runtime); err != nil { // rollout.go
+		return err
+	}
 
 	tr := r.sc.Traffic
 	r.t0 = time.Now()
 	r.rec.SetStart(r.t0)
+	if err := r.startStateful(ctx); err != nil { // stateful.go
+		return err
+	}
 	gen, err := traffic.Start(ctx, traffic.Config{
 		URL: topo.EntryURL(), Service: tr.Entry, Paths: tr.Paths, Method: tr.Method, Rate: tr.Rate,
 		Duration: tr.Duration.D(), Timeout: tr.Timeout.D(), Warmup: tr.Warmup.D(),
@@ -205,11 +223,7 @@ func (r *runner) run(ctx context.Context) error {
 		go func() {
 			defer wg.Done()
 			defer steps.Over()
-			c := &simulator.Controller{
-				Clock: simulator.RealClock{}, Fleet: fleet{topo}, Router: router{topo}, Observer: observer{r.rec},
-				Events: r.events, Rollout: ro, From: r.sc.Service(ro.Service).Version, Start: r.t0,
-				OnStep: func(i, _ int, at time.Time) { steps.Started(i, at) },
-			}
+			c := r.newController(topo, func(i, _ int, at time.Time) { steps.Started(i, at) }) // rollout.go
 			r.outcome, rolloutErr = c.Run(actCtx)
 		}()
 	} else {
@@ -237,6 +251,7 @@ func (r *runner) run(ctx context.Context) error {
 		Message: fmt.Sprintf("%d requests sent, %d errors", r.stats.Sent, r.stats.Errors)})
 	stopActs()
 	wg.Wait()
+	r.finishStateful(ctx) // stateful.go
 	if ctx.Err() != nil {
 		return fmt.Errorf("%w: %v", ErrInterrupted, context.Cause(ctx))
 	}
@@ -264,20 +279,4 @@ func safeName(s string) string {
 		return "scenario"
 	}
 	return s
-}
-
-// Adapters from the topology to the controller's interfaces.
-type fleet struct{ t topology.Topology }
-
-func (f fleet) Deploy(ctx context.Context, service, version string, n int, env map[string]string, args []string) error {
-	return f.t.Deploy(ctx, service, topology.Deployment{Version: version, Replicas: n, Env: env, Args: args})
-}
-func (f fleet) Retire(ctx context.Context, service, version string) error {
-	return f.t.Retire(ctx, service, version)
-}
-
-type router struct{ t topology.Topology }
-
-func (r router) SetWeights(ctx context.Context, service string, w map[string]int) error {
-	return r.t.SetWeights(ctx, service, w)
 }

@@ -38,6 +38,9 @@ type Env struct {
 
 // New returns the injector for f.
 func New(f *scenarios.Fault, env Env) (Injector, error) {
+	if fn := registered(f.Kind); fn != nil {
+		return fn(f, env)
+	}
 	switch f.Kind {
 	case scenarios.FaultLatency, scenarios.FaultBandwidth, scenarios.FaultSlowClose, scenarios.FaultTimeout,
 		scenarios.FaultResetPeer, scenarios.FaultSlicer, scenarios.FaultLimitData:

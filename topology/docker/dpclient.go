@@ -1,0 +1,237 @@
+package docker
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/firedrill/firedrill/record"
+	"github.com/firedrill/firedrill/scenarios"
+	"github.com/firedrill/firedrill/topology/router"
+)
+
+// pollInterval is how often the harness fetches hop samples and router
+// events; it is the lag of canary analysis behind the routers.
+const pollInterval = 100 * time.Millisecond
+
+// dpClient drives a data plane's control API and copies what its routers
+// record into the harness's recorder and event log.
+type dpClient struct {
+	base string // http://127.0.0.1:PORT
+	http *http.Client
+
+	rec    *record.Recorder // may be nil
+	events *record.Log      // may be nil
+
+	pollMu     sync.Mutex // one poll at a time; guards the cursors below
+	nextSample int
+	nextEvent  int
+	names      []string
+}
+
+func newDPClient(base string, rec *record.Recorder, events *record.Log) *dpClient {
+	return &dpClient{
+		base:   base,
+		http:   &http.Client{Transport: &http.Transport{Proxy: nil, MaxIdleConnsPerHost: 8}},
+		rec:    rec,
+		events: events,
+	}
+}
+
+func (c *dpClient) close() { c.http.CloseIdleConnections() }
+
+// do sends a JSON request and decodes a JSON reply into out (may be nil).
+func (c *dpClient) do(ctx context.Context, method, path string, in, out any) error {
+	var body io.Reader
+	if in != nil {
+		b, err := json.Marshal(in)
+		if err != nil {
+			return err
+		}
+		body = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.base+path, body)
+	if err != nil {
+		return err
+	}
+	if in != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return fmt.Errorf("data plane %s %s: %w", method, path, err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	if err != nil {
+		return fmt.Errorf("data plane %s %s: read reply: %w", method, path, err)
+	}
+	if resp.StatusCode >= 300 {
+		var e apiError
+		if json.Unmarshal(data, &e) == nil && e.Error != "" {
+			return errors.New(e.Error)
+		}
+		return fmt.Errorf("data plane %s %s: %s", method, path, resp.Status)
+	}
+	if out != nil && len(data) > 0 {
+		if err := json.Unmarshal(data, out); err != nil {
+			return fmt.Errorf("data plane %s %s: decode reply: %w", method, path, err)
+		}
+	}
+	return nil
+}
+
+func svcPath(service string, rest ...string) string {
+	p := "/v1/routers/" + url.PathEscape(service)
+	for _, r := range rest {
+		p += "/" + url.PathEscape(r)
+	}
+	return p
+}
+
+// createRouter creates a service's router listening on listen (inside the
+// data plane) and returns the address it listens on.
+func (c *dpClient) createRouter(ctx context.Context, service, listen string, h scenarios.Health, seed int64) (string, error) {
+	var info routerInfo
+	err := c.do(ctx, http.MethodPost, "/v1/routers", routerSpec{Service: service, Listen: listen, Health: h, Seed: seed}, &info)
+	return info.Addr, err
+}
+
+func (c *dpClient) addBackend(ctx context.Context, service string, b router.Backend) error {
+	return c.do(ctx, http.MethodPost, svcPath(service, "backends"), b, nil)
+}
+
+// removeBackend drains and removes a backend. A drain cut short is not an
+// error (that is what retiring under load means); it is returned as note.
+func (c *dpClient) removeBackend(ctx context.Context, service, name string, drain time.Duration) (note string, err error) {
+	var e apiError
+	err = c.do(ctx, http.MethodDelete, svcPath(service, "backends", name)+"?drain="+drain.String(), nil, &e)
+	return e.Error, err
+}
+
+func (c *dpClient) waitHealthy(ctx context.Context, service, name string) error {
+	return c.do(ctx, http.MethodPost, svcPath(service, "backends", name, "healthy"), nil, nil)
+}
+
+func (c *dpClient) backends(ctx context.Context, service string) ([]router.BackendStatus, error) {
+	var out []router.BackendStatus
+	err := c.do(ctx, http.MethodGet, svcPath(service, "backends"), nil, &out)
+	return out, err
+}
+
+func (c *dpClient) setWeights(ctx context.Context, service string, w map[string]int) error {
+	return c.do(ctx, http.MethodPut, svcPath(service, "weights"), w, nil)
+}
+
+func (c *dpClient) weights(ctx context.Context, service string) (map[string]int, error) {
+	var out map[string]int
+	err := c.do(ctx, http.MethodGet, svcPath(service, "weights"), nil, &out)
+	return out, err
+}
+
+func (c *dpClient) setCohorts(ctx context.Context, service string, co router.Cohorts) error {
+	return c.do(ctx, http.MethodPut, svcPath(service, "cohorts"), co, nil)
+}
+
+func (c *dpClient) setMirror(ctx context.Context, service, version string, percent int) error {
+	return c.do(ctx, http.MethodPut, svcPath(service, "mirror"), mirrorSpec{Version: version, Percent: percent}, nil)
+}
+
+// startSynthetic starts synthetic traffic and returns its id.
+func (c *dpClient) startSynthetic(ctx context.Context, service, version string, rate float64, paths []string) (string, error) {
+	var info syntheticInfo
+	err := c.do(ctx, http.MethodPost, svcPath(service, "synthetic"), syntheticSpec{Version: version, Rate: rate, Paths: paths}, &info)
+	return info.ID, err
+}
+
+func (c *dpClient) stopSynthetic(ctx context.Context, id string) error {
+	return c.do(ctx, http.MethodDelete, "/v1/synthetic/"+url.PathEscape(id), nil, nil)
+}
+
+// poll fetches what the routers recorded since the last poll and adds it to
+// the harness's recorder and event log. It returns how many samples came.
+func (c *dpClient) poll(ctx context.Context) (int, error) {
+	c.pollMu.Lock()
+	defer c.pollMu.Unlock()
+	total := 0
+	for {
+		var r pollReply
+		q := url.Values{}
+		q.Set("samples", strconv.Itoa(c.nextSample))
+		q.Set("names", strconv.Itoa(len(c.names)))
+		q.Set("events", strconv.Itoa(c.nextEvent))
+		if err := c.do(ctx, http.MethodGet, "/v1/poll?"+q.Encode(), nil, &r); err != nil {
+			return total, err
+		}
+		for len(r.Names) > 0 {
+			name, ok := r.Names[len(c.names)]
+			if !ok {
+				break
+			}
+			c.names = append(c.names, name)
+			delete(r.Names, len(c.names)-1)
+		}
+		for _, s := range r.Samples {
+			c.observe(s)
+		}
+		for _, e := range r.Events {
+			if c.events != nil {
+				c.events.Add(e) // keeps the router's own time
+			}
+		}
+		c.nextSample, c.nextEvent = r.NextSample, r.NextEvent
+		total += len(r.Samples)
+		if len(r.Samples) < maxPollSamples {
+			return total, nil
+		}
+	}
+}
+
+func (c *dpClient) name(i int64) string {
+	if i >= 0 && int(i) < len(c.names) {
+		return c.names[i]
+	}
+	return ""
+}
+
+// observe adds one wire sample [at, latency_us, status, err, svc, ver,
+// inst, source] to the harness's recorder.
+func (c *dpClient) observe(s [8]int64) {
+	if c.rec == nil {
+		return
+	}
+	c.rec.Observe(record.Observation{
+		Source:   record.Source(s[7]),
+		Service:  c.name(s[4]),
+		Version:  c.name(s[5]),
+		Instance: c.name(s[6]),
+		Intended: time.Unix(0, s[0]),
+		Latency:  time.Duration(s[1]) * time.Microsecond,
+		Status:   int(s[2]),
+		Err:      record.ErrKind(s[3]),
+	})
+}
+
+// pollLoop polls every pollInterval until ctx ends.
+func (c *dpClient) pollLoop(ctx context.Context) {
+	t := time.NewTicker(pollInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+			_, _ = c.poll(pctx) // a missed poll is caught up by the next one
+			cancel()
+		}
+	}
+}
