@@ -14,16 +14,6 @@ import (
 	"github.com/firedrill/firedrill/simulator"
 )
 
-// observer answers the controller's window questions from the router samples.
-type observer struct{ rec *record.Recorder }
-
-func (o observer) Window(service, version string, from, to time.Time) simulator.WindowStats {
-	start := o.rec.Start()
-	s := analysis.Summarize(o.rec.Select(record.Filter{Source: record.Hop, Service: service, Version: version,
-		From: from.Sub(start), To: to.Sub(start)}))
-	return simulator.WindowStats{Requests: s.Requests, Errors: s.Errors, P99: s.P99}
-}
-
 // finish fills the result from what the run recorded.
 func (r *runner) finish(runErr error) {
 	res := r.res
@@ -44,6 +34,9 @@ func (r *runner) finish(runErr error) {
 		ro.StartedAt, ro.RegressionAt, ro.DetectedAt = tp(o.StartedAt), tp(o.RegressionAt), tp(o.DetectedAt)
 		ro.RollbackStartedAt, ro.CompletedAt = tp(o.RollbackStartedAt), tp(o.CompletedAt)
 		ro.TrafficRestoredAt = tp(o.TrafficRestoredAt)
+		if o.Result != simulator.None {
+			ro.Audit = rolloutAudit(o) // rollout.go
+		}
 		for _, st := range o.Steps {
 			ro.Steps = append(ro.Steps, reports.Step{Index: st.Index, Weight: st.Weight, StartedAt: st.Started.UTC(), EndedAt: tp(st.Ended), Result: st.Result})
 		}
@@ -73,6 +66,8 @@ func (r *runner) finish(runErr error) {
 		t0 := r.t0.UTC()
 		res.SeriesStart = &t0
 	}
+	res.Power = r.resultPower() // expect_analysis.go
+	r.statefulFindings()        // stateful_check.go
 	res.Expectations = r.expectations()
 	res.Verdict = reports.GO
 	if runErr != nil {
@@ -123,6 +118,9 @@ func (r *runner) expectations() []reports.Expectation {
 }
 
 func (r *runner) check(e *scenarios.Expectation) reports.Expectation {
+	if x, ok := r.checkStateful(e); ok { // stateful_check.go
+		return x
+	}
 	x := reports.Expectation{Name: e.Name, Kind: e.Kind}
 	ro := r.res.Rollout
 	switch e.Kind {
@@ -172,6 +170,16 @@ func (r *runner) check(e *scenarios.Expectation) reports.Expectation {
 			x.Detail = fmt.Sprintf("p50 %s, p99 %s, max %s over %d requests (%s)", s.P50.Round(time.Millisecond),
 				s.P99.Round(time.Millisecond), s.Max.Round(time.Millisecond), s.Requests, window)
 		}
+	case scenarios.ExpectCanaryPower: // expect_analysis.go, expect_breaker.go
+		r.checkCanaryPower(e, &x)
+	case scenarios.ExpectSLOBurn:
+		r.checkSLOBurn(e, &x)
+	case scenarios.ExpectRTO:
+		r.checkRTO(e, &x)
+	case scenarios.ExpectBreaker:
+		r.checkBreaker(e, &x)
+	case scenarios.ExpectRetries:
+		r.checkRetries(e, &x)
 	default:
 		x.Observed, x.Detail = "not evaluated", "this build does not evaluate expectations of kind "+e.Kind
 	}

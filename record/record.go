@@ -18,6 +18,11 @@ const (
 	// Hop samples come from a service's router: what one service's versions
 	// served to their callers. Canary analysis reads these.
 	Hop
+	// Shadow samples come from a service's router for requests no caller
+	// waits for: mirrored copies of live requests (their responses are
+	// discarded) and synthetic preview requests. Kept apart from Hop so
+	// that what callers were served stays exact.
+	Shadow
 )
 
 // ErrKind classifies a failed request that has no HTTP status.

@@ -68,6 +68,34 @@ type Recovery struct {
 	LostWrites       *int     `json:"lost_writes,omitempty"`
 	Passed           *bool    `json:"passed,omitempty"`
 	Detail           string   `json:"detail,omitempty"`
+
+	// Write-ledger figures of a database (stateful rehearsals).
+	Database string `json:"database,omitempty"`
+	// FirstWriteSeconds: from the fault to the first acknowledged write.
+	FirstWriteSeconds *float64 `json:"first_write_s,omitempty"`
+	AckedWrites       *int     `json:"acked_writes,omitempty"`
+	FailedWrites      *int     `json:"failed_writes,omitempty"`
+	UnknownWrites     *int     `json:"unknown_writes,omitempty"`
+	// UnknownSurfaced of the unknown writes turned out committed.
+	UnknownSurfaced *int `json:"unknown_surfaced,omitempty"`
+	DuplicateWrites *int `json:"duplicate_writes,omitempty"`
+}
+
+// Replication is one replica's replication state, one point per second
+// (stateful rehearsals). A point that is not streaming is a failure, not a
+// lag of zero.
+type Replication struct {
+	Database string             `json:"database"`
+	Replica  string             `json:"replica"`
+	Points   []ReplicationPoint `json:"points"`
+}
+
+// ReplicationPoint is one sample; T is seconds since traffic start.
+type ReplicationPoint struct {
+	T         float64 `json:"t"`
+	Streaming bool    `json:"streaming"`
+	LagMS     float64 `json:"lag_ms"`
+	LagBytes  int64   `json:"lag_bytes"`
 }
 
 // Breaker is what one circuit breaker (a caller's breaker on one dependency

@@ -65,6 +65,8 @@ type Result struct {
 	Recovery []Recovery `json:"recovery,omitempty"`
 	// Breakers holds what the circuit breakers did, one per caller edge.
 	Breakers []Breaker `json:"breakers,omitempty"`
+	// Replication is the replication lag of each database replica (findings.go).
+	Replication []Replication `json:"replication,omitempty"`
 }
 
 // Expectation is one check and what was observed.
@@ -110,6 +112,45 @@ type Rollout struct {
 	// TrafficRestoredAt is when the weights were back on the old version
 	// (rollback only; optional).
 	TrafficRestoredAt *time.Time `json:"traffic_restored_at,omitempty"`
+	// Audit holds the post-incident review's figures (optional).
+	Audit *RolloutAudit `json:"audit,omitempty"`
+}
+
+// RolloutAudit is what a post-incident review asks of a rollout: how long
+// detection, the decision and the restore took, and how many bad requests
+// the new version served (the blast radius).
+type RolloutAudit struct {
+	// Seconds from the regression reaching traffic to the first trigger,
+	// from the trigger to the decision (a human's under rollback: manual),
+	// from the regression to traffic restored (or the flag turned off),
+	// and to the rollout's completion.
+	TimeToDetectS   float64 `json:"time_to_detect_s"`
+	TimeToDecideS   float64 `json:"time_to_decide_s"`
+	TimeToRestoreS  float64 `json:"time_to_restore_s"`
+	TimeToCompleteS float64 `json:"time_to_complete_s"`
+	// BadRequests are failed requests the new version served to callers
+	// between the regression and the restore (or the completion);
+	// NewVersionRequests all it served then. Mirrored and synthetic
+	// preview requests are not counted: no caller saw them.
+	BadRequests        int `json:"bad_requests"`
+	NewVersionRequests int `json:"new_version_requests"`
+	// Mitigation is the feature flag turned off instead of a rollback.
+	Mitigation  string     `json:"mitigation,omitempty"`
+	DecidedAt   *time.Time `json:"decided_at,omitempty"`
+	MitigatedAt *time.Time `json:"mitigated_at,omitempty"`
+	// Switch is a blue-green switch's effect on requests in flight.
+	Switch *SwitchImpact `json:"switch,omitempty"`
+}
+
+// SwitchImpact is what an atomic blue-green switch did: requests in flight
+// on the old version at the switch (they finish on the old stack, kept
+// for the scale-down delay) and the new version's first second.
+type SwitchImpact struct {
+	At                   time.Time `json:"at"`
+	InFlight             int       `json:"in_flight"`
+	InFlightFailed       int       `json:"in_flight_failed"`
+	NewFirstSecond       int       `json:"new_first_second"`
+	NewFirstSecondFailed int       `json:"new_first_second_failed"`
 }
 
 // Step is one rollout step as it happened.

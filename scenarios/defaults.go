@@ -46,6 +46,7 @@ func (s *Scenario) ApplyDefaults() {
 	}
 	s.Traffic.applyDefaults()
 	if r := s.Rollout; r != nil {
+		r.applyStrategyDefaults(s) // rollout.go
 		r.applyDefaults()
 	}
 	for i, f := range s.Faults {
@@ -53,8 +54,10 @@ func (s *Scenario) ApplyDefaults() {
 			f.applyDefaults(i, s)
 		}
 	}
+	s.applyDatabaseDefaults() // types_db.go
 	for _, e := range s.Expectations {
 		if e != nil {
+			e.applyAnalysisDefaults(s) // validate_expect.go
 			setStr(&e.Name, e.defaultName())
 		}
 	}
@@ -130,6 +133,7 @@ func (a *Analysis) applyDefaults() {
 	setDur(&a.Window, DefaultWindow)
 	setInt(&a.MinRequests, DefaultMinRequests)
 	setInt(&a.Failures, DefaultFailures)
+	a.applyJudgeDefaults() // rollout.go
 }
 
 // inherit fills what a step's own analysis leaves unset from the rollout's:
@@ -143,6 +147,7 @@ func (a *Analysis) inherit(from Analysis) {
 	setDur(&a.MaxP99, from.MaxP99)
 	setInt(&a.MinRequests, from.MinRequests)
 	setInt(&a.Failures, from.Failures)
+	a.inheritJudge(from) // rollout.go
 }
 
 func (f *Fault) applyDefaults(index int, s *Scenario) {
@@ -176,6 +181,10 @@ func (e *Expectation) defaultName() string {
 		name = "rollout outcome is " + e.Outcome
 	case ExpectRollbackWithin:
 		name = "rollback within " + e.Within.String()
+	case ExpectCanaryPower, ExpectSLOBurn, ExpectRTO, ExpectBreaker, ExpectRetries:
+		name = e.analysisName() // validate_expect.go
+	case ExpectRPO, ExpectNoSplitBrain, ExpectReplicationLag, ExpectBackupRestore, ExpectMigration:
+		name = e.databaseName() // types_db.go
 	default:
 		name = e.Kind
 	}

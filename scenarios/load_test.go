@@ -75,7 +75,8 @@ func TestDefaults(t *testing.T) {
 	assert.Equal(t, "auto", r.Rollback)
 	assert.Equal(t, 1, r.Replicas)
 	assert.Equal(t, sec(5), r.StartAt)
-	want := Analysis{Interval: sec(1), Window: sec(5), MaxErrorRate: 0.05, MaxP99: sec(0.5), MinRequests: 20, Failures: 1}
+	want := Analysis{Interval: sec(1), Window: sec(5), MaxErrorRate: 0.05, MaxP99: sec(0.5), MinRequests: 20, Failures: 1,
+		Judge: "sequential", Alpha: 0.05, ErrorMargin: 0.01, LatencyMargin: 0.1}
 	assert.Equal(t, want, r.Analysis)
 	for _, st := range r.Steps {
 		require.NotNil(t, st.Analysis, "a step without analysis uses the rollout's")
@@ -116,7 +117,8 @@ func TestStepAnalysisInheritsUnsetKeys(t *testing.T) {
 	require.NoError(t, err)
 	own := s.Rollout.Steps[1].Analysis
 	assert.Equal(t, Analysis{Interval: Duration(time.Second), Window: Duration(10 * time.Second), MaxErrorRate: 0.1,
-		MaxP99: Duration(200 * time.Millisecond), MinRequests: 20, Failures: 3}, *own)
+		MaxP99: Duration(200 * time.Millisecond), MinRequests: 20, Failures: 3,
+		Judge: "sequential", Alpha: 0.05, ErrorMargin: 0.01, LatencyMargin: 0.1}, *own)
 	assert.Equal(t, Duration(time.Second), s.Rollout.Steps[0].Analysis.MaxP99)
 }
 

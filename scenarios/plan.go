@@ -7,18 +7,14 @@ import (
 )
 
 // RolloutDuration is how long the rollout takes from traffic start when no
-// step fails: start_at plus every step's pause. Zero without a rollout.
+// step fails: start_at plus every step's pause (and gate), or what the
+// strategy waits for (blue_green's preview and scale-down delay, rolling's
+// pause per batch). Zero without a rollout.
 func (s *Scenario) RolloutDuration() time.Duration {
 	if s.Rollout == nil {
 		return 0
 	}
-	total := s.Rollout.StartAt.D()
-	for _, st := range s.Rollout.Steps {
-		if st != nil {
-			total += st.Pause.D()
-		}
-	}
-	return total
+	return s.Rollout.plannedDuration() // rollout.go
 }
 
 // IsEdgeFault reports whether the fault acts on a dependency edge (toxics
@@ -31,6 +27,9 @@ func (f *Fault) IsEdgeFault() bool {
 // "checkout -> payments" for an edge, "service payments instance 0 (v1)"
 // for an instance.
 func (f *Fault) Target() string {
+	if f.IsDatabaseFault() {
+		return f.dbTarget() // types_db.go
+	}
 	if f.IsEdgeFault() || (f.Service == "" && f.Edge != "") {
 		from, to := ParseEdge(f.Edge)
 		if from == "" && to == "" {

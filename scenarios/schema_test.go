@@ -67,7 +67,8 @@ func TestSchemaMatchesTypes(t *testing.T) {
 		}
 	}
 	check(scenarioType)
-	assert.Len(t, seen, 9, "Scenario, Service, Health, Traffic, Rollout, Step, Analysis, Fault, Expectation")
+	assert.Len(t, seen, 19, "Scenario, Service, Health, Traffic, Rollout, Step, Analysis, Fault, Expectation, Regression, "+
+		"BlueGreen, Rolling, Phased, Triggers, BurnRate, Decision, Mitigation, Ledger, LagGate")
 }
 
 func TestSchemaEnumsMatchCode(t *testing.T) {

@@ -23,6 +23,9 @@ type Scenario struct {
 	Rollout      *Rollout       `yaml:"rollout,omitempty" json:"rollout,omitempty"`
 	Faults       []*Fault       `yaml:"faults,omitempty" json:"faults,omitempty"`
 	Expectations []*Expectation `yaml:"expectations,omitempty" json:"expectations,omitempty"`
+	// Databases and the write Ledger of stateful rehearsals (types_db.go).
+	Databases map[string]*Database `yaml:"databases,omitempty" json:"databases,omitempty"`
+	Ledger    *Ledger              `yaml:"ledger,omitempty" json:"ledger,omitempty"`
 
 	// File is the path the scenario was loaded from ("" when built in code).
 	File string `yaml:"-" json:"-"`
@@ -100,6 +103,13 @@ type Health struct {
 	UnhealthyAfter int `yaml:"unhealthy_after,omitempty" json:"unhealthy_after"`
 	// HealthyAfter consecutive successes bring it back.
 	HealthyAfter int `yaml:"healthy_after,omitempty" json:"healthy_after"`
+	// EjectAfter consecutive 5xx or transport errors eject an instance
+	// from its router (passive outlier ejection; 0: off) for EjectFor
+	// times its ejection count (default 5s), never more than
+	// EjectMaxPercent of the service's instances at once (default 50).
+	EjectAfter      int      `yaml:"eject_after,omitempty" json:"eject_after,omitempty"`
+	EjectFor        Duration `yaml:"eject_for,omitempty" json:"eject_for,omitempty"`
+	EjectMaxPercent int      `yaml:"eject_max_percent,omitempty" json:"eject_max_percent,omitempty"`
 }
 
 // Traffic is the open-loop load sent to the entry service's router.
@@ -119,22 +129,37 @@ type Traffic struct {
 // Rollout moves one service from its version to a new one.
 type Rollout struct {
 	Service string `yaml:"service" json:"service"`
-	// Strategy is "canary" (the only one so far).
+	// Strategy is canary (default), blue_green, rolling or phased.
 	Strategy string `yaml:"strategy,omitempty" json:"strategy"`
 	// To is the new version label.
 	To string `yaml:"to" json:"to"`
 	// Env and Args of the new version, merged over the service's own.
 	Env  map[string]string `yaml:"env,omitempty" json:"env,omitempty"`
 	Args []string          `yaml:"args,omitempty" json:"args,omitempty"`
-	// Replicas of the new version during the canary (default 1).
+	// Replicas of the new version (default 1 for canary and phased, the
+	// service's replicas for blue_green and rolling).
 	Replicas int `yaml:"replicas,omitempty" json:"replicas"`
 	// StartAt is when the rollout begins, from traffic start (default 5s).
 	StartAt Duration `yaml:"start_at,omitempty" json:"start_at"`
-	Steps   []*Step  `yaml:"steps" json:"steps"`
+	// Steps of canary and phased rollouts (blue_green and rolling have none).
+	Steps []*Step `yaml:"steps" json:"steps"`
 	// Analysis is the default check for every step; a step may override it.
 	Analysis Analysis `yaml:"analysis,omitempty" json:"analysis"`
-	// Rollback is "auto" (default) or "manual" (a breach only raises an alert).
+	// Rollback is "auto" (default) or "manual" (a trigger raises an alert
+	// and the rollback waits for Decision).
 	Rollback string `yaml:"rollback,omitempty" json:"rollback"`
+
+	// Options of the strategies (see rollout.go for defaults).
+	BlueGreen *BlueGreen `yaml:"blue_green,omitempty" json:"blue_green,omitempty"`
+	Rolling   *Rolling   `yaml:"rolling,omitempty" json:"rolling,omitempty"`
+	Phased    *Phased    `yaml:"phased,omitempty" json:"phased,omitempty"`
+	// Triggers besides analysis that roll the release back.
+	Triggers *Triggers `yaml:"triggers,omitempty" json:"triggers,omitempty"`
+	// Decision is the human decision a manual rollback waits for after an
+	// alert (none: the alert is only raised).
+	Decision *Decision `yaml:"decision,omitempty" json:"decision,omitempty"`
+	// Mitigation turns a feature flag off instead of the first rollback.
+	Mitigation *Mitigation `yaml:"mitigation,omitempty" json:"mitigation,omitempty"`
 }
 
 // Step is one canary step: route Weight percent to the new version, then
@@ -143,6 +168,90 @@ type Step struct {
 	Weight   int       `yaml:"weight" json:"weight"`
 	Pause    Duration  `yaml:"pause" json:"pause"`
 	Analysis *Analysis `yaml:"analysis,omitempty" json:"analysis,omitempty"`
+	// Gate holds the rollout after Pause until a decision approves (go on)
+	// or rejects (roll back) it; analysis keeps watching meanwhile.
+	Gate *Decision `yaml:"gate,omitempty" json:"gate,omitempty"`
+	// LagGate holds the step until replication lag is low (types_db.go).
+	LagGate *LagGate `yaml:"lag_gate,omitempty" json:"lag_gate,omitempty"`
+}
+
+// BlueGreen options: a full preview stack of the new version is judged on
+// preview traffic, then all traffic switches at once; the old stack stays
+// for ScaleDownDelay so that a rollback is a switch back.
+type BlueGreen struct {
+	// Preview is the traffic the preview is judged on before the switch:
+	// mirror (default: copies of live requests, responses discarded),
+	// synthetic (requests of its own) or none.
+	Preview string `yaml:"preview,omitempty" json:"preview"`
+	// MirrorPercent of live requests are copied to the preview (default 100).
+	MirrorPercent int `yaml:"mirror_percent,omitempty" json:"mirror_percent"`
+	// SyntheticRate is the preview's request rate (synthetic; default 20).
+	SyntheticRate float64 `yaml:"synthetic_rate,omitempty" json:"synthetic_rate"`
+	// PreviewFor is how long the preview is judged (default 10s).
+	PreviewFor Duration `yaml:"preview_for,omitempty" json:"preview_for"`
+	// ScaleDownDelay keeps the old stack after the switch, watched by
+	// analysis (default 10s).
+	ScaleDownDelay Duration `yaml:"scale_down_delay,omitempty" json:"scale_down_delay"`
+	// Gate holds the switch until a decision approves or rejects it.
+	Gate *Decision `yaml:"gate,omitempty" json:"gate,omitempty"`
+}
+
+// Rolling options: old instances are replaced in batches, never more than
+// MaxSurge above and MaxUnavailable below the replica count.
+type Rolling struct {
+	// MaxSurge extra instances may run during a batch (default 1 when
+	// both limits are 0).
+	MaxSurge int `yaml:"max_surge,omitempty" json:"max_surge"`
+	// MaxUnavailable instances may be missing during a batch (default 0).
+	MaxUnavailable int `yaml:"max_unavailable,omitempty" json:"max_unavailable"`
+	// Pause after each batch, watched by analysis (default 5s).
+	Pause Duration `yaml:"pause,omitempty" json:"pause"`
+}
+
+// Phased options: users are split into cohorts by the hash of a request
+// header (or cookie), so a user stays in one cohort; each step moves
+// weight percent of the cohorts to the new version.
+type Phased struct {
+	// Header whose value picks the cohort (default X-Request-Id).
+	Header string `yaml:"header,omitempty" json:"header,omitempty"`
+	// Cookie whose value picks the cohort, instead of a header.
+	Cookie string `yaml:"cookie,omitempty" json:"cookie,omitempty"`
+}
+
+// Triggers are the rollback triggers besides analysis.
+type Triggers struct {
+	// Health fires when an instance of the new version fails its health
+	// checks or is ejected (default true).
+	Health *bool `yaml:"health,omitempty" json:"health,omitempty"`
+	// BurnRate fires on a fast error-budget burn of the service.
+	BurnRate *BurnRate `yaml:"burn_rate,omitempty" json:"burn_rate,omitempty"`
+}
+
+// BurnRate is the SRE Workbook's multi-window burn-rate alert (14.4x over
+// 1h and 5m, 6x over 6h and 30m) with its windows scaled so that the 1h
+// window is Window.
+type BurnRate struct {
+	// Objective is the SLO's share of good requests, e.g. 0.999.
+	Objective float64 `yaml:"objective,omitempty" json:"objective"`
+	// Window stands for the workbook's 1h (default traffic.duration/6, at
+	// least 5s).
+	Window Duration `yaml:"window,omitempty" json:"window"`
+}
+
+// Decision is a human decision scheduled in the scenario.
+type Decision struct {
+	// After is how long after the gate opened or the alert was raised the
+	// decision comes.
+	After Duration `yaml:"after,omitempty" json:"after"`
+	// Action is approve or reject (gates), rollback or ignore (alerts).
+	Action string `yaml:"action,omitempty" json:"action"`
+}
+
+// Mitigation is what a trigger does first instead of a rollback.
+type Mitigation struct {
+	// Flag is turned off (POST /flags/{flag}?on=false) on every instance
+	// of the new version; a second trigger rolls back.
+	Flag string `yaml:"flag,omitempty" json:"flag"`
 }
 
 // Analysis is the threshold check run on the canary's live samples (as seen
@@ -159,6 +268,20 @@ type Analysis struct {
 	MinRequests int `yaml:"min_requests,omitempty" json:"min_requests"`
 	// Failures is how many consecutive failed looks trigger the rollback (default 1).
 	Failures int `yaml:"failures,omitempty" json:"failures"`
+
+	// Judge compares the new version with the baseline (the old version
+	// serving at the same time): sequential (default; an mSPRT on the error
+	// rate at every look), statistical (error rate and Mann-Whitney latency
+	// test once per step, at its end) or threshold (only the limits above,
+	// which apply as guardrails with every judge).
+	Judge string `yaml:"judge,omitempty" json:"judge"`
+	// Alpha is the judge's false-alarm rate (default 0.05).
+	Alpha float64 `yaml:"alpha,omitempty" json:"alpha"`
+	// ErrorMargin is the tolerated absolute error-rate increase (default 0.01).
+	ErrorMargin float64 `yaml:"error_margin,omitempty" json:"error_margin"`
+	// LatencyMargin is the tolerated relative latency increase of the
+	// statistical judge (default 0.1, i.e. 10% slower).
+	LatencyMargin float64 `yaml:"latency_margin,omitempty" json:"latency_margin"`
 }
 
 // Fault kinds.
@@ -213,6 +336,15 @@ type Fault struct {
 	// RestartAfter is how long a killed instance stays down before the
 	// runtime restarts it; 0 means restart at once, "never" is -1.
 	RestartAfter Duration `yaml:"restart_after,omitempty" json:"restart_after,omitempty"`
+
+	// Database faults and actions (types_db.go): the database, the replica
+	// (1..replicas; 0 = any), and a promotion's lag gate.
+	Database string   `yaml:"database,omitempty" json:"database,omitempty"`
+	Replica  int      `yaml:"replica,omitempty" json:"replica,omitempty"`
+	LagGate  *LagGate `yaml:"lag_gate,omitempty" json:"lag_gate,omitempty"`
+	// migrate: the SQL to run, and a query counting what must be zero before it.
+	SQL       string `yaml:"sql,omitempty" json:"sql,omitempty"`
+	VerifySQL string `yaml:"verify_sql,omitempty" json:"verify_sql,omitempty"`
 }
 
 // EdgeEnds splits Edge into its two service names.
@@ -224,6 +356,13 @@ const (
 	ExpectRollbackWithin = "rollback_within" // Within: regression on traffic -> rollback completed
 	ExpectAvailability   = "availability"    // Min success ratio of client requests
 	ExpectP99Latency     = "p99_latency"     // Max p99 of client requests
+
+	// Analysis expectations (issue 5): see REFERENCE.md for their keys.
+	ExpectCanaryPower = "canary_power" // Min power of the canary plan against Regression
+	ExpectSLOBurn     = "slo_burn"     // MaxBurn of a multi-window burn-rate alert at Objective
+	ExpectRTO         = "rto"          // Max recovery time after Fault (or the rollback)
+	ExpectBreaker     = "breaker"      // Service's breaker on Dependency trips, fast-fails, recloses
+	ExpectRetries     = "retries"      // Service's retries to Dependency stay bounded During a fault
 )
 
 // Expectation is one check of the verdict. Window bounds it to [From, To)
@@ -237,6 +376,63 @@ type Expectation struct {
 	Max     Duration `yaml:"max,omitempty" json:"max,omitempty"`
 	From    Duration `yaml:"from,omitempty" json:"from,omitempty"`
 	To      Duration `yaml:"to,omitempty" json:"to,omitempty"`
+
+	// canary_power: the regression the plan must detect with power >= Min.
+	Regression *Regression `yaml:"regression,omitempty" json:"regression,omitempty"`
+	// slo_burn and rto: the SLO's target share of good requests.
+	Objective float64 `yaml:"objective,omitempty" json:"objective,omitempty"`
+	// slo_burn: the burn rate that must not hold over both Window and
+	// 12 x Window at once.
+	MaxBurn float64  `yaml:"max_burn,omitempty" json:"max_burn,omitempty"`
+	Window  Duration `yaml:"window,omitempty" json:"window,omitempty"`
+	// rto: the fault (a name or a glob such as outage-*) or "rollback"
+	// whose instant recovery is measured from; Stability is how long the
+	// objective must hold.
+	Fault     string   `yaml:"fault,omitempty" json:"fault,omitempty"`
+	Stability Duration `yaml:"stability,omitempty" json:"stability,omitempty"`
+	// Service is the caller (breaker, retries) or the service whose router
+	// samples are judged instead of the clients' (slo_burn, rto).
+	Service    string `yaml:"service,omitempty" json:"service,omitempty"`
+	Dependency string `yaml:"dependency,omitempty" json:"dependency,omitempty"`
+	// During names the fault whose window breaker and retries are judged in.
+	During string `yaml:"during,omitempty" json:"during,omitempty"`
+	// breaker checks.
+	Trips              *bool    `yaml:"trips,omitempty" json:"trips,omitempty"`
+	FastFail           Duration `yaml:"fast_fail,omitempty" json:"fast_fail,omitempty"`
+	MaxCallsBeforeTrip int      `yaml:"max_calls_before_trip,omitempty" json:"max_calls_before_trip,omitempty"`
+	MaxCallsWhileOpen  int      `yaml:"max_calls_while_open,omitempty" json:"max_calls_while_open,omitempty"`
+	MaxFastFailLatency Duration `yaml:"max_fast_fail_latency,omitempty" json:"max_fast_fail_latency,omitempty"`
+	ReclosesWithin     Duration `yaml:"recloses_within,omitempty" json:"recloses_within,omitempty"`
+	// retries checks.
+	MaxAttemptsPerRequest int     `yaml:"max_attempts_per_request,omitempty" json:"max_attempts_per_request,omitempty"`
+	MaxAmplification      float64 `yaml:"max_amplification,omitempty" json:"max_amplification,omitempty"`
+	MaxPeakToMean         float64 `yaml:"max_peak_to_mean,omitempty" json:"max_peak_to_mean,omitempty"`
+	MaxHerdRatio          float64 `yaml:"max_herd_ratio,omitempty" json:"max_herd_ratio,omitempty"`
+	// Database expectations (types_db.go); rto with database measures writes.
+	Database    string   `yaml:"database,omitempty" json:"database,omitempty"`
+	MaxLost     int      `yaml:"max_lost,omitempty" json:"max_lost,omitempty"`
+	MaxWindow   Duration `yaml:"max_window,omitempty" json:"max_window,omitempty"`
+	MaxLag      Duration `yaml:"max_lag,omitempty" json:"max_lag,omitempty"`
+	MaxLagBytes int64    `yaml:"max_lag_bytes,omitempty" json:"max_lag_bytes,omitempty"`
+	// migration: the migrate action judged, the app whose old version must
+	// keep serving after it, and bounds on the migration itself.
+	Migration       string   `yaml:"migration,omitempty" json:"migration,omitempty"`
+	App             string   `yaml:"app,omitempty" json:"app,omitempty"`
+	MinAvailability float64  `yaml:"min_availability,omitempty" json:"min_availability,omitempty"`
+	MaxDuration     Duration `yaml:"max_duration,omitempty" json:"max_duration,omitempty"`
+	MaxLockWait     Duration `yaml:"max_lock_wait,omitempty" json:"max_lock_wait,omitempty"`
+}
+
+// Regression is the change a canary_power expectation fears; set one or
+// more parts.
+type Regression struct {
+	// ErrorRateIncrease is an absolute increase of the error ratio (0.01 =
+	// one percentage point).
+	ErrorRateIncrease float64 `yaml:"error_rate_increase,omitempty" json:"error_rate_increase,omitempty"`
+	// ErrorRateRatio multiplies the baseline's error ratio (2 = doubled).
+	ErrorRateRatio float64 `yaml:"error_rate_ratio,omitempty" json:"error_rate_ratio,omitempty"`
+	// LatencyRatio is the canary's latency over the baseline's (1.2 = 20% slower).
+	LatencyRatio float64 `yaml:"latency_ratio,omitempty" json:"latency_ratio,omitempty"`
 }
 
 // Duration is a time.Duration written as "250ms", "5s", "1m30s" in files.

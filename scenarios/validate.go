@@ -94,9 +94,11 @@ func (c *checker) scenario() {
 	}
 	c.negativeDurations(reflect.ValueOf(s).Elem(), "")
 	c.services()
+	c.databases() // validate_db.go
 	c.cycles()
 	c.traffic()
 	c.rollout()
+	c.lagGates() // validate_db.go
 	c.faults()
 	c.expectations()
 }

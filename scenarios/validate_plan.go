@@ -10,11 +10,11 @@ import (
 // Valid values of the enumerated keys.
 var (
 	Methods            = []string{"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
-	Strategies         = []string{"canary"}
+	Strategies         = []string{StrategyCanary, StrategyBlueGreen, StrategyRolling, StrategyPhased}
 	Rollbacks          = []string{"auto", "manual"}
 	Directions         = []string{"downstream", "upstream", "both"}
-	FaultKinds         = append(slices.Clone(ToxicKinds), FaultDown, FaultKill, FaultPause)
-	ExpectationKinds   = []string{ExpectRolloutOutcome, ExpectRollbackWithin, ExpectAvailability, ExpectP99Latency}
+	FaultKinds         = append(append(slices.Clone(ToxicKinds), FaultDown, FaultKill, FaultPause), DatabaseFaultKinds...)
+	ExpectationKinds   = []string{ExpectRolloutOutcome, ExpectRollbackWithin, ExpectAvailability, ExpectP99Latency, ExpectCanaryPower, ExpectSLOBurn, ExpectRTO, ExpectBreaker, ExpectRetries, ExpectRPO, ExpectNoSplitBrain, ExpectReplicationLag, ExpectBackupRestore, ExpectMigration}
 	Outcomes           = []string{"promoted", "rolled_back", "none"}
 	instanceFaultKinds = []string{FaultKill, FaultPause}
 )
@@ -77,6 +77,10 @@ func (c *checker) rollout() {
 		c.env("rollout.env", r.Env, svc, r.To)
 	}
 	c.analysis(&r.Analysis, "rollout.analysis")
+	c.rolloutOptions(r, svc) // rollout.go
+	if !r.HasSteps() {
+		return // blue_green and rolling: checked by rolloutOptions
+	}
 	if len(r.Steps) == 0 {
 		c.atKey("rollout.steps", "the rollout has no steps; add e.g. steps: [{weight: 10, pause: 30s}, {weight: 100, pause: 30s}]")
 		return
@@ -102,6 +106,7 @@ func (c *checker) rollout() {
 		if st.Analysis != nil && *st.Analysis != r.Analysis {
 			c.analysis(st.Analysis, p+".analysis")
 		}
+		c.gate(st.Gate, p+".gate") // rollout.go
 	}
 	need, have := c.s.RolloutDuration(), c.s.Traffic.Duration.D()
 	if have > 0 && need > have {
@@ -126,6 +131,7 @@ func (c *checker) analysis(a *Analysis, p string) {
 	if a.Failures < 1 {
 		c.at(p+".failures", "must be at least 1 (consecutive failed looks), not %d", a.Failures)
 	}
+	c.judge(a, p) // rollout.go
 }
 
 // faultAttr is a kind-specific key: set is whether the fault gives it, and
@@ -157,6 +163,9 @@ func (c *checker) faults() {
 }
 
 func (c *checker) fault(f *Fault, p string) {
+	if c.databaseFault(f, p) { // validate_db.go
+		return
+	}
 	edges := c.s.Edges()
 	if f.IsEdgeFault() {
 		c.faultEdge(f, p, edges)
@@ -194,8 +203,8 @@ func (c *checker) fault(f *Fault, p string) {
 		c.at(p+".step", "must be 1 or more (the rollout step whose start at counts from), not %d", f.Step)
 	case f.Step > 0 && c.s.Rollout == nil:
 		c.at(p+".step", "counts from a rollout step, but there is no rollout; remove step to count at from traffic start")
-	case f.Step > 0 && f.Step > len(c.s.Rollout.Steps):
-		c.at(p+".step", "the rollout has %d step(s), so step %d never starts; steps count from 1", len(c.s.Rollout.Steps), f.Step)
+	case f.Step > 0 && f.Step > c.s.Rollout.StepCount():
+		c.at(p+".step", "the rollout has %d step(s), so step %d never starts; steps count from 1", c.s.Rollout.StepCount(), f.Step)
 	case f.Step == 0 && c.s.Traffic.Duration > 0 && f.At >= c.s.Traffic.Duration:
 		c.at(p+".at", "%s is not before the end of traffic (%s); the fault would never be injected", f.At, c.s.Traffic.Duration)
 	}
@@ -402,8 +411,8 @@ func (c *checker) expectations() {
 
 func (c *checker) expectation(e *Expectation, p string) {
 	attrs := []faultAttr{
-		{"min", e.Min != 0, []string{ExpectAvailability}},
-		{"max", e.Max != 0, []string{ExpectP99Latency}},
+		{"min", e.Min != 0, []string{ExpectAvailability, ExpectCanaryPower}},
+		{"max", e.Max != 0, []string{ExpectP99Latency, ExpectRTO}},
 		{"outcome", e.Outcome != "", []string{ExpectRolloutOutcome}},
 		{"within", e.Within != 0, []string{ExpectRollbackWithin}},
 	}
@@ -439,4 +448,6 @@ func (c *checker) expectation(e *Expectation, p string) {
 	if d := c.s.Traffic.Duration; d > 0 && e.From >= d {
 		c.at(p+".from", "%s is not before the end of traffic (%s); the window would be empty", e.From, d)
 	}
+	c.analysisExpectation(e, p) // validate_expect.go
+	c.databaseExpectation(e, p) // validate_db.go
 }

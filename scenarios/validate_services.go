@@ -177,6 +177,7 @@ func (c *checker) dependsOn(svc *Service, p string) {
 			c.at(dp, "%s depends on itself (cycle %s -> %s); remove it", d, d, d)
 		case seen[d]:
 			c.at(dp, "%q is listed twice; remove the second", d)
+		case c.s.Database(d) != nil: // a database: {{dep "db"}} reaches its primary
 		default:
 			c.serviceRef(dp, d, "depends_on: [payments]")
 		}
@@ -203,6 +204,7 @@ func (c *checker) health(h *Health, p string) {
 	if h.HealthyAfter < 1 {
 		c.at(p+".healthy_after", "must be at least 1 (consecutive successes), not %d", h.HealthyAfter)
 	}
+	c.ejection(h, p) // rollout.go
 }
 
 // cycles reports every dependency cycle once, as "a -> b -> a", at the

@@ -25,6 +25,10 @@ type Options struct {
 	Recorder *record.Recorder
 	// Progress, when set, is told about each instance as it becomes healthy.
 	Progress func(service, instance string, done, total int)
+	// DatabaseAddr, when set, is the host:port at which service reaches a
+	// database it depends on (its proxy to the current primary, owned by
+	// topology/pg); such a dependency gets no router or edge proxy here.
+	DatabaseAddr func(service, database string) (string, bool)
 }
 
 // Runtime starts and stops a scenario's topology.

@@ -53,6 +53,10 @@ func (t *topo) command(s *service, d topology.Deployment, in *instance) (argv, e
 		argv = []string{bin, "fixture", spec.Fixture, "--port", portString(in.port), "--service", spec.Name,
 			"--version", d.Version, "--instance", in.name}
 		for _, dep := range spec.DependsOn {
+			if t.sc.Database(dep) != nil { // the fixture's schema-aware mode (fixtures/httpsvc/store.go)
+				argv = append(argv, "--db", s.deps[dep])
+				continue
+			}
 			argv = append(argv, "--dep", dep+"="+s.deps[dep])
 		}
 	case len(spec.Command) > 0:
@@ -129,6 +133,9 @@ func dependencyOrder(sc *scenarios.Scenario) ([]*scenarios.Service, error) {
 		state[s.Name] = visiting
 		for _, d := range s.DependsOn {
 			ds := byName[d]
+			if ds == nil && sc.Database(d) != nil {
+				continue // databases are up before the topology
+			}
 			if ds == nil {
 				return fmt.Errorf("service %s depends on %s, which is not in the scenario; add it or fix depends_on", s.Name, d)
 			}

@@ -189,6 +189,7 @@ func (t *topo) startService(ctx context.Context, i int, spec *scenarios.Service)
 		Recorder: t.opts.Recorder,
 		Events:   t.opts.Events,
 		Seed:     t.sc.Seed*1_000_003 + int64(i), // distinct per service, fixed by the seed
+		Ejection: router.Ejection{ConsecutiveErrors: h.EjectAfter, BaseTime: h.EjectFor.D(), MaxPercent: h.EjectMaxPercent},
 	})
 	t.mu.Lock()
 	if t.closed {
@@ -206,6 +207,10 @@ func (t *topo) startService(ctx context.Context, i int, spec *scenarios.Service)
 	}
 	s.url = "http://" + addr
 	for _, d := range spec.DependsOn {
+		if addr, ok := t.databaseAddr(spec.Name, d); ok { // export.go
+			s.deps[d] = addr
+			continue
+		}
 		t.mu.Lock()
 		ds := t.services[d]
 		t.mu.Unlock()
