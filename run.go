@@ -59,12 +59,16 @@ type Options struct {
 // creating the run directory (also when interrupted or failing), and an
 // error that ExitCode maps to the CLI's exit code.
 func Run(ctx context.Context, sc *scenarios.Scenario, opts Options) (*reports.Result, error) {
+	runtimeName := sc.Runtime
+	if opts.Runtime != "" && opts.Runtime != sc.Runtime {
+		// Validate against the runtime that will run it: some kinds of
+		// service and fault exist on one runtime only.
+		cp := *sc
+		cp.Runtime = opts.Runtime
+		sc, runtimeName = &cp, opts.Runtime
+	}
 	if err := sc.Validate(); err != nil {
 		return nil, err
-	}
-	runtimeName := sc.Runtime
-	if opts.Runtime != "" {
-		runtimeName = opts.Runtime
 	}
 	if runtimeName == "" {
 		runtimeName = "local"

@@ -24,8 +24,20 @@ func Load(path string) (*Scenario, error) {
 	return Parse(path, data)
 }
 
+// LoadFor is Load for a run on the given runtime ("" keeps the file's own):
+// `--runtime docker` must validate the file as a docker scenario.
+func LoadFor(path, runtime string) (*Scenario, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, single(path, 0, 0, err, "cannot read the scenario: %v; check the path", err)
+	}
+	return parseFor(path, data, runtime)
+}
+
 // Parse is Load for bytes already read; file names them in errors.
-func Parse(file string, data []byte) (*Scenario, error) {
+func Parse(file string, data []byte) (*Scenario, error) { return parseFor(file, data, "") }
+
+func parseFor(file string, data []byte, runtime string) (*Scenario, error) {
 	body, err := parseYAML(file, data)
 	if err != nil {
 		return nil, err
@@ -34,6 +46,9 @@ func Parse(file string, data []byte) (*Scenario, error) {
 	s := &Scenario{File: file}
 	d.decodeRoot(body, s)
 	s.src = &source{pos: d.pos, failed: d.failed}
+	if runtime != "" {
+		s.Runtime = runtime
+	}
 	s.ApplyDefaults()
 	errs := d.errs
 	if err := s.Validate(); err != nil {

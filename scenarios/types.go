@@ -297,6 +297,10 @@ const (
 	FaultDown      = "down"  // the edge's proxy disabled
 	FaultKill      = "kill"  // SIGKILL an instance; restart after RestartAfter
 	FaultPause     = "pause" // SIGSTOP for the duration, then SIGCONT
+	// Container faults (docker runtime only).
+	FaultPartition = "partition" // cut the instance off the run network, reconnect after
+	FaultStop      = "stop"      // graceful stop (SIGTERM), start again after
+	FaultRestart   = "restart"   // graceful restart at the fault's instant
 )
 
 // ToxicKinds are the fault kinds that are Toxiproxy toxics.

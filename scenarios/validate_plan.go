@@ -9,14 +9,16 @@ import (
 
 // Valid values of the enumerated keys.
 var (
-	Methods            = []string{"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
-	Strategies         = []string{StrategyCanary, StrategyBlueGreen, StrategyRolling, StrategyPhased}
-	Rollbacks          = []string{"auto", "manual"}
-	Directions         = []string{"downstream", "upstream", "both"}
-	FaultKinds         = append(append(slices.Clone(ToxicKinds), FaultDown, FaultKill, FaultPause), DatabaseFaultKinds...)
-	ExpectationKinds   = []string{ExpectRolloutOutcome, ExpectRollbackWithin, ExpectAvailability, ExpectP99Latency, ExpectCanaryPower, ExpectSLOBurn, ExpectRTO, ExpectBreaker, ExpectRetries, ExpectRPO, ExpectNoSplitBrain, ExpectReplicationLag, ExpectBackupRestore, ExpectMigration}
-	Outcomes           = []string{"promoted", "rolled_back", "none"}
-	instanceFaultKinds = []string{FaultKill, FaultPause}
+	Methods    = []string{"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
+	Strategies = []string{StrategyCanary, StrategyBlueGreen, StrategyRolling, StrategyPhased}
+	Rollbacks  = []string{"auto", "manual"}
+	Directions = []string{"downstream", "upstream", "both"}
+	FaultKinds = append(append(slices.Clone(ToxicKinds), FaultDown, FaultKill, FaultPause, FaultPartition, FaultStop, FaultRestart), DatabaseFaultKinds...)
+	// containerFaultKinds exist on the docker runtime only.
+	containerFaultKinds = []string{FaultPartition, FaultStop, FaultRestart}
+	ExpectationKinds    = []string{ExpectRolloutOutcome, ExpectRollbackWithin, ExpectAvailability, ExpectP99Latency, ExpectCanaryPower, ExpectSLOBurn, ExpectRTO, ExpectBreaker, ExpectRetries, ExpectRPO, ExpectNoSplitBrain, ExpectReplicationLag, ExpectBackupRestore, ExpectMigration}
+	Outcomes            = []string{"promoted", "rolled_back", "none"}
+	instanceFaultKinds  = []string{FaultKill, FaultPause, FaultPartition, FaultStop, FaultRestart}
 )
 
 func (c *checker) traffic() {
@@ -165,6 +167,9 @@ func (c *checker) faults() {
 func (c *checker) fault(f *Fault, p string) {
 	if c.databaseFault(f, p) { // validate_db.go
 		return
+	}
+	if slices.Contains(containerFaultKinds, f.Kind) && c.s.Runtime != "docker" {
+		c.at(p+".kind", "%s needs the docker runtime (it acts on a container); write runtime: docker, run with --runtime docker, or use kill or pause, which every runtime has", f.Kind)
 	}
 	edges := c.s.Edges()
 	if f.IsEdgeFault() {
@@ -335,7 +340,7 @@ func (c *checker) targetKey(f *Fault) string {
 		}
 		return "edge " + from + " -> " + to
 	}
-	if f.Kind != FaultKill && f.Kind != FaultPause || c.s.Service(f.Service) == nil {
+	if !slices.Contains(instanceFaultKinds, f.Kind) || c.s.Service(f.Service) == nil {
 		return ""
 	}
 	version := f.Version

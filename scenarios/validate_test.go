@@ -93,6 +93,7 @@ func TestInvalid(t *testing.T) {
 		{"template unknown field", strings.Replace(base, "  b:\n    fixture: httpsvc", "  b:\n    command: [sh, '{{.Prot}}']", 1), "'{{.Prot}}'", "can't evaluate field Prot"},
 		{"template dep not a dependency", strings.Replace(base, "depends_on: [b]", "depends_on: [b]\n    env: {PAY: '{{dep \"c\"}}'}", 1), "'{{dep", `"c" is not a dependency of a (its dependencies are b)`},
 		{"env name", strings.Replace(base, "depends_on: [b]", "depends_on: [b]\n    env: {1BAD: x}", 1), "x}", `"1BAD" is not an environment variable name`},
+		{"container fault on local runtime", base + "faults:\n  - kind: partition\n    service: b\n    duration: 1s\n", "partition", "partition needs the docker runtime"},
 		{"image on local runtime", strings.Replace(base, "  b:\n    fixture: httpsvc", "  b:\n    image: payments:1", 1), "payments:1", "images run only on the docker runtime"},
 		{"replicas zero or less", strings.Replace(base, "depends_on: [b]", "replicas: -1", 1), "-1", "must be at least 1, not -1"},
 		{"depends on unknown", strings.Replace(base, "depends_on: [b]", "depends_on: [c]", 1), "c]", `no service named "c"; services are: a, b`},

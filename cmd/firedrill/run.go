@@ -27,7 +27,7 @@ instance logs to out/<scenario>-<UTC timestamp>/ (or --out). Ctrl-C or SIGTERM r
 faults, stops everything, writes the partial result marked interrupted and exits 130.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			sc, err := scenarios.Load(args[0])
+			sc, err := scenarios.LoadFor(args[0], runtime)
 			if err != nil {
 				return &exitError{code: firedrill.ExitInvalid, err: err}
 			}
