@@ -147,7 +147,9 @@ func pickRuntime(name string, opts Options) (topology.Runtime, error) {
 	case "local":
 		return local.New(), nil
 	case "docker":
-		return docker.New(), nil
+		return docker.NewWithConfig(docker.Config{Spec: func(s *scenarios.Service) docker.ContainerSpec {
+			return docker.ContainerSpec{Port: s.Port, Entrypoint: s.Entrypoint, StartupExec: s.Health.Exec, StartupLog: s.Health.Log}
+		}}), nil
 	}
 	return nil, &InfraError{fmt.Errorf("runtime %q is not available in this build; use --runtime local or --runtime docker", name)}
 }

@@ -89,6 +89,11 @@ type Service struct {
 	Health    Health   `yaml:"health,omitempty" json:"health"`
 	// StartTimeout bounds how long an instance may take to become healthy.
 	StartTimeout Duration `yaml:"start_timeout,omitempty" json:"start_timeout"`
+	// Port an image service listens on inside its container (docker;
+	// default: the image's only EXPOSEd TCP port, else 8080).
+	Port int `yaml:"port,omitempty" json:"port,omitempty"`
+	// Entrypoint replaces an image's entrypoint (docker).
+	Entrypoint []string `yaml:"entrypoint,omitempty" json:"entrypoint,omitempty"`
 }
 
 // Health is how the router and the runtime decide an instance is healthy.
@@ -110,6 +115,12 @@ type Health struct {
 	EjectAfter      int      `yaml:"eject_after,omitempty" json:"eject_after,omitempty"`
 	EjectFor        Duration `yaml:"eject_for,omitempty" json:"eject_for,omitempty"`
 	EjectMaxPercent int      `yaml:"eject_max_percent,omitempty" json:"eject_max_percent,omitempty"`
+	// Exec is a command run inside an image service's container until it
+	// exits 0, before the router's check decides (docker start-up wait).
+	Exec []string `yaml:"exec,omitempty" json:"exec,omitempty"`
+	// Log is a regular expression the container logs once ready (docker
+	// start-up wait).
+	Log string `yaml:"log,omitempty" json:"log,omitempty"`
 }
 
 // Traffic is the open-loop load sent to the entry service's router.
