@@ -118,7 +118,9 @@ func TestDataplaneControlAPI(t *testing.T) {
 	require.NoError(t, c.setMirror(ctx, "svc", "", 0))
 	id, err := c.startSynthetic(ctx, "svc", "v2", 50, []string{"/"})
 	require.NoError(t, err)
-	shadow := func() int { return len(rec.Select(record.Filter{Source: record.Shadow, Service: "svc", Version: "v2"})) }
+	shadow := func() int {
+		return len(rec.Select(record.Filter{Source: record.Shadow, Service: "svc", Version: "v2"}))
+	}
 	require.Eventually(t, func() bool { _, _ = c.poll(ctx); return shadow() >= 3 }, 10*time.Second, 50*time.Millisecond,
 		"the mirrored copy and synthetic requests arrive as Shadow samples of v2")
 	require.NoError(t, c.stopSynthetic(ctx, id))
