@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -89,7 +90,7 @@ func newHarness(t *testing.T, cfg Config) *harness {
 	if cfg.Service == "" {
 		cfg.Service = "svc"
 	}
-	if cfg.Health == (scenarios.Health{}) {
+	if reflect.DeepEqual(cfg.Health, scenarios.Health{}) {
 		cfg.Health = fastHealth
 	}
 	h := &harness{t: t, rec: record.NewRecorder(time.Now()), events: record.NewLog(nil)}

@@ -1,0 +1,123 @@
+package pg
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+)
+
+// PostgreSQL's postmaster makes every child (backend, walsender,
+// checkpointer, ...) a session leader of its own (setsid in
+// InitPostmasterChild), so signalling the postmaster's process group does
+// not reach them: pausing or killing a server means signalling the
+// postmaster and each of its children.
+
+// children lists the pids whose parent is pid.
+func children(pid int) []int {
+	var out []int
+	dirs, _ := filepath.Glob("/proc/[0-9]*")
+	for _, d := range dirs {
+		if ppid(d) == pid {
+			if n, err := strconv.Atoi(filepath.Base(d)); err == nil {
+				out = append(out, n)
+			}
+		}
+	}
+	return out
+}
+
+// ppid reads the parent pid from /proc/PID/stat.
+func ppid(procDir string) int {
+	b, err := os.ReadFile(filepath.Join(procDir, "stat"))
+	if err != nil {
+		return 0
+	}
+	// The command name may hold spaces and parentheses: fields start after the last ')'.
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return 0
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 2 {
+		return 0
+	}
+	n, _ := strconv.Atoi(f[1])
+	return n
+}
+
+// signalTree sends sig to the postmaster pid and to each of its children.
+// For SIGSTOP the postmaster goes first (a stopped postmaster forks no new
+// child behind our back); for SIGCONT it goes last.
+func signalTree(pid int, sig syscall.Signal) {
+	if pid <= 0 {
+		return
+	}
+	kids := children(pid)
+	if sig != syscall.SIGCONT {
+		_ = syscall.Kill(pid, sig)
+		kids = children(pid) // whatever it forked before the signal landed
+	}
+	for _, k := range kids {
+		_ = syscall.Kill(k, sig)
+	}
+	if sig == syscall.SIGCONT {
+		_ = syscall.Kill(pid, sig)
+	}
+}
+
+// alive reports whether pid exists (and is not a zombie we could reap).
+func alive(pid int) bool {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return false
+	}
+	i := bytes.LastIndexByte(b, ')')
+	return i >= 0 && i+2 < len(b) && b[i+2] != 'Z'
+}
+
+// allStopped reports whether every thread of pid is stopped.
+func allStopped(pid int) bool {
+	dir := "/proc/" + strconv.Itoa(pid) + "/task"
+	tasks, err := os.ReadDir(dir)
+	if err != nil || len(tasks) == 0 {
+		return false
+	}
+	for _, t := range tasks {
+		b, err := os.ReadFile(filepath.Join(dir, t.Name(), "stat"))
+		if err != nil {
+			return false
+		}
+		i := bytes.LastIndexByte(b, ')')
+		if i < 0 || i+2 >= len(b) || (b[i+2] != 'T' && b[i+2] != 't') {
+			return false
+		}
+	}
+	return true
+}
+
+// Processes lists the processes working in dir or below it (their current
+// directory; a postmaster and every child of it work in the data
+// directory), also when dir has been deleted. PostgreSQL overwrites its
+// children's environment with their process titles, so the run id is not
+// visible in them; this is how tests and CleanStale find them.
+func Processes(dir string) []int {
+	dir = filepath.Clean(dir)
+	var out []int
+	links, _ := filepath.Glob("/proc/[0-9]*/cwd")
+	for _, l := range links {
+		target, err := os.Readlink(l)
+		if err != nil {
+			continue
+		}
+		target = strings.TrimSuffix(target, " (deleted)")
+		if target == dir || strings.HasPrefix(target, dir+"/") {
+			if pid, err := strconv.Atoi(filepath.Base(filepath.Dir(l))); err == nil {
+				out = append(out, pid)
+			}
+		}
+	}
+	return out
+}
