@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -49,15 +50,39 @@ func printPlan(w io.Writer, sc *scenarios.Scenario) {
 	stepStart := map[int]time.Duration{}
 	if ro := sc.Rollout; ro != nil {
 		t := ro.StartAt.D()
-		items = append(items, planItem{t, fmt.Sprintf("rollout %s: deploy %s x%d (%s)", ro.Service, ro.To, ro.Replicas, ro.Strategy)})
-		for i, st := range ro.Steps {
-			stepStart[i+1] = t
-			a := ro.Analysis
-			if st.Analysis != nil {
-				a = *st.Analysis
+		deploy := fmt.Sprintf("rollout %s: deploy %s x%d (%s)", ro.Service, ro.To, ro.Replicas, ro.Strategy)
+		if !ro.HasSteps() {
+			deploy += "; judged by " + checks(ro.Analysis)
+		}
+		items = append(items, planItem{t, deploy})
+		switch {
+		case ro.Strategy == scenarios.StrategyBlueGreen && ro.BlueGreen != nil:
+			bg := ro.BlueGreen
+			items = append(items, planItem{t, fmt.Sprintf("preview of %s on %s traffic for %s", ro.To, bg.Preview, bg.PreviewFor)})
+			t += bg.PreviewFor.D()
+			items = append(items, planItem{t, fmt.Sprintf("switch all traffic to %s at once (if the preview passed); keep %s for %s", ro.To, sc.Service(ro.Service).Version, bg.ScaleDownDelay)})
+			t += bg.ScaleDownDelay.D()
+		case ro.Strategy == scenarios.StrategyRolling && ro.Rolling != nil:
+			rl := ro.Rolling
+			batch := max(rl.MaxSurge, rl.MaxUnavailable, 1)
+			n := (ro.Replicas + batch - 1) / batch
+			items = append(items, planItem{t, fmt.Sprintf("replace %d instance(s) in %d batch(es): max surge %d, max unavailable %d, %s between batches",
+				ro.Replicas, n, rl.MaxSurge, rl.MaxUnavailable, rl.Pause)})
+			t += time.Duration(n) * rl.Pause.D()
+		default:
+			for i, st := range ro.Steps {
+				stepStart[i+1] = t
+				what := fmt.Sprintf("%d%% to %s", st.Weight, ro.To)
+				if ro.Strategy == scenarios.StrategyPhased {
+					what = fmt.Sprintf("%d%% of user cohorts to %s", st.Weight, ro.To)
+				}
+				a := ro.Analysis
+				if st.Analysis != nil {
+					a = *st.Analysis
+				}
+				items = append(items, planItem{t, fmt.Sprintf("step %d: %s for %s; %s", i+1, what, st.Pause, checks(a))})
+				t += st.Pause.D()
 			}
-			items = append(items, planItem{t, fmt.Sprintf("step %d: %d%% to %s for %s; roll back if %s", i+1, st.Weight, ro.To, st.Pause, checks(a))})
-			t += st.Pause.D()
 		}
 		items = append(items, planItem{t, fmt.Sprintf("promote %s to %s (if no check failed)", ro.Service, ro.To)})
 	}
@@ -85,18 +110,27 @@ func printPlan(w io.Writer, sc *scenarios.Scenario) {
 }
 
 func checks(a scenarios.Analysis) string {
-	s := ""
+	var limits []string
 	if a.MaxErrorRate > 0 {
-		s = fmt.Sprintf("error rate > %.1f%%", 100*a.MaxErrorRate)
+		limits = append(limits, fmt.Sprintf("error rate > %.1f%%", 100*a.MaxErrorRate))
 	}
 	if a.MaxP99 > 0 {
-		if s != "" {
-			s += " or "
-		}
-		s += "p99 > " + a.MaxP99.String()
+		limits = append(limits, "p99 > "+a.MaxP99.String())
 	}
-	if s == "" {
-		return "nothing (no thresholds)"
+	judge := ""
+	switch a.Judge {
+	case scenarios.JudgeSequential:
+		judge = fmt.Sprintf("sequential test vs the old version every %s (alpha %g, margin +%g)", a.Interval, a.Alpha, a.ErrorMargin)
+	case scenarios.JudgeStatistical:
+		judge = fmt.Sprintf("statistical judge vs the old version at the step's end (alpha %g)", a.Alpha)
 	}
-	return fmt.Sprintf("%s (every %s over %s, %d look(s) in a row)", s, a.Interval, a.Window, a.Failures)
+	switch {
+	case judge != "" && len(limits) > 0:
+		return fmt.Sprintf("%s; roll back if %s", judge, strings.Join(limits, " or "))
+	case judge != "":
+		return judge
+	case len(limits) > 0:
+		return fmt.Sprintf("roll back if %s (every %s over %s, %d look(s) in a row)", strings.Join(limits, " or "), a.Interval, a.Window, a.Failures)
+	}
+	return "no check (threshold judge without limits)"
 }
