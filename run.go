@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -60,12 +61,16 @@ type Options struct {
 // error that ExitCode maps to the CLI's exit code.
 func Run(ctx context.Context, sc *scenarios.Scenario, opts Options) (*reports.Result, error) {
 	runtimeName := sc.Runtime
-	if opts.Runtime != "" && opts.Runtime != sc.Runtime {
+	if opts.Runtime != "" {
+		runtimeName = opts.Runtime
+	}
+	if runtimeName != sc.Runtime && slices.Contains(scenarios.Runtimes, runtimeName) {
 		// Validate against the runtime that will run it: some kinds of
-		// service and fault exist on one runtime only.
+		// service and fault exist on one runtime only. (A runtime given in
+		// Options.Runtimes is the caller's: the file is validated as is.)
 		cp := *sc
-		cp.Runtime = opts.Runtime
-		sc, runtimeName = &cp, opts.Runtime
+		cp.Runtime = runtimeName
+		sc = &cp
 	}
 	if err := sc.Validate(); err != nil {
 		return nil, err
