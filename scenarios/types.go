@@ -466,3 +466,21 @@ func ParseEdge(s string) (from, to string) {
 	}
 	return strings.TrimSpace(a), strings.TrimSpace(b)
 }
+
+// EntryService is traffic.entry, or (in a scenario built in code without
+// one) the first service nothing depends on.
+func (s *Scenario) EntryService() string {
+	if s.Traffic.Entry != "" {
+		return s.Traffic.Entry
+	}
+	dependedOn := map[string]bool{}
+	for _, e := range s.Edges() {
+		dependedOn[e.To] = true
+	}
+	for _, svc := range s.Services {
+		if svc != nil && !dependedOn[svc.Name] {
+			return svc.Name
+		}
+	}
+	return ""
+}

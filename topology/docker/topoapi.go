@@ -19,22 +19,7 @@ func (t *topo) service(name string) *service {
 	return t.services[name]
 }
 
-func (t *topo) EntryURL() string {
-	if e := t.sc.Traffic.Entry; e != "" {
-		return t.RouterURL(e)
-	}
-	// No entry named: the first service nothing depends on.
-	dependedOn := map[string]bool{}
-	for _, e := range t.sc.Edges() {
-		dependedOn[e.To] = true
-	}
-	for _, s := range t.sc.Services {
-		if !dependedOn[s.Name] {
-			return t.RouterURL(s.Name)
-		}
-	}
-	return ""
-}
+func (t *topo) EntryURL() string { return t.RouterURL(t.sc.EntryService()) }
 
 func (t *topo) RouterURL(name string) string {
 	if s := t.service(name); s != nil {
