@@ -44,7 +44,7 @@ func FindLocalOrphans() ([]Orphan, error) {
 		if runID == "" {
 			continue
 		}
-		ppid := parentPID(d)
+		ppid := ParentPID(d)
 		if ppid > 1 && parentIsHarness(ppid) {
 			continue
 		}
@@ -63,7 +63,8 @@ func KillLocalOrphans() ([]Orphan, error) {
 	return orphans, err
 }
 
-func parentPID(procDir string) int {
+// ParentPID reads a process's parent pid from its /proc directory (0 when gone).
+func ParentPID(procDir string) int {
 	stat, err := os.ReadFile(filepath.Join(procDir, "stat"))
 	if err != nil {
 		return 0
@@ -94,7 +95,7 @@ func parentIsHarness(ppid int) bool {
 		if !bytes.Contains(env, []byte(RunIDEnv+"=")) {
 			return true
 		}
-		ppid = parentPID(d)
+		ppid = ParentPID(d)
 	}
 	return false
 }

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+
+	"github.com/firedrill/firedrill/topology"
 )
 
 // PostgreSQL's postmaster makes every child (backend, walsender,
@@ -20,7 +22,7 @@ func children(pid int) []int {
 	var out []int
 	dirs, _ := filepath.Glob("/proc/[0-9]*")
 	for _, d := range dirs {
-		if ppid(d) == pid {
+		if topology.ParentPID(d) == pid {
 			if n, err := strconv.Atoi(filepath.Base(d)); err == nil {
 				out = append(out, n)
 			}
@@ -30,23 +32,6 @@ func children(pid int) []int {
 }
 
 // ppid reads the parent pid from /proc/PID/stat.
-func ppid(procDir string) int {
-	b, err := os.ReadFile(filepath.Join(procDir, "stat"))
-	if err != nil {
-		return 0
-	}
-	// The command name may hold spaces and parentheses: fields start after the last ')'.
-	i := bytes.LastIndexByte(b, ')')
-	if i < 0 {
-		return 0
-	}
-	f := strings.Fields(string(b[i+1:]))
-	if len(f) < 2 {
-		return 0
-	}
-	n, _ := strconv.Atoi(f[1])
-	return n
-}
 
 // signalTree sends sig to the postmaster pid and to each of its children.
 // For SIGSTOP the postmaster goes first (a stopped postmaster forks no new
