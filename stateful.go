@@ -11,6 +11,7 @@ import (
 
 	toxiclient "github.com/Shopify/toxiproxy/v2/client"
 
+	"github.com/firedrill/firedrill/faults"
 	"github.com/firedrill/firedrill/record"
 	"github.com/firedrill/firedrill/scenarios"
 	"github.com/firedrill/firedrill/topology/pg"
@@ -172,7 +173,7 @@ func (r *runner) startStateful(ctx context.Context) error {
 // from traffic start.
 func (r *runner) sampleReplication(ctx context.Context) {
 	for k := 0; ; k++ {
-		if !sleepUntil(ctx, r.t0.Add(time.Duration(k)*sampleEvery)) {
+		if !faults.SleepUntil(ctx, r.t0.Add(time.Duration(k)*sampleEvery)) {
 			return
 		}
 		var wg sync.WaitGroup
@@ -264,21 +265,5 @@ func (r *runner) stopDatabases() {
 	}
 	if err := errors.Join(errs...); err != nil {
 		r.events.Add(record.Event{Kind: "db_cleanup_failed", Message: err.Error()})
-	}
-}
-
-// sleepUntil reports false when ctx ended first.
-func sleepUntil(ctx context.Context, t time.Time) bool {
-	d := time.Until(t)
-	if d <= 0 {
-		return ctx.Err() == nil
-	}
-	timer := time.NewTimer(d)
-	defer timer.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-timer.C:
-		return true
 	}
 }

@@ -192,7 +192,7 @@ func (r *runner) waitLag(ctx context.Context, d *dbRun, g *scenarios.LagGate) er
 				Message: fmt.Sprintf("replication lag not under %s within %s: %s", g.MaxLag, g.Timeout, last)})
 			return fmt.Errorf("lag gate: replication lag not under %s within %s (%s)", g.MaxLag, g.Timeout, last)
 		}
-		if !sleepUntil(ctx, time.Now().Add(250*time.Millisecond)) {
+		if !faults.SleepUntil(ctx, time.Now().Add(250*time.Millisecond)) {
 			return ctx.Err()
 		}
 	}
@@ -219,7 +219,7 @@ func (r *runner) watchPrimary(ctx context.Context, d *dbRun) {
 	const every = 200 * time.Millisecond
 	detect := d.spec.Detect.D()
 	var downSince time.Time
-	for sleepUntil(ctx, time.Now().Add(every)) {
+	for faults.SleepUntil(ctx, time.Now().Add(every)) {
 		if d.cl.PrimaryHealthy(ctx, 300*time.Millisecond) {
 			downSince = time.Time{}
 			continue
@@ -287,7 +287,7 @@ func (r *runner) externalFailover(ctx context.Context, d *dbRun, old *pg.Node) e
 				return d.cl.Adopt(ctx, n)
 			}
 		}
-		if !sleepUntil(ctx, time.Now().Add(100*time.Millisecond)) {
+		if !faults.SleepUntil(ctx, time.Now().Add(100*time.Millisecond)) {
 			return ctx.Err()
 		}
 	}

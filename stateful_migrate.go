@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/firedrill/firedrill/analysis"
+	"github.com/firedrill/firedrill/faults"
 	"github.com/firedrill/firedrill/record"
 	"github.com/firedrill/firedrill/reports"
 	"github.com/firedrill/firedrill/scenarios"
@@ -111,7 +112,7 @@ func watchLocks(ctx context.Context, addr string) (time.Duration, int) {
 		}
 		most = max(most, n)
 		longest = max(longest, time.Duration(age*float64(time.Second)))
-		if !sleepUntil(ctx, time.Now().Add(lockPoll)) {
+		if !faults.SleepUntil(ctx, time.Now().Add(lockPoll)) {
 			break
 		}
 	}

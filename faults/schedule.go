@@ -119,7 +119,7 @@ func runOne(ctx context.Context, start time.Time, o *Outcome, env Env, steps *St
 		}
 		base = t
 	}
-	if !sleepUntil(ctx, base.Add(f.At.D())) {
+	if !SleepUntil(ctx, base.Add(f.At.D())) {
 		o.Skipped = "run ended before its time"
 		emit(record.Event{Kind: record.EvFaultSkipped, Message: f.Name + ": " + o.Skipped})
 		return
@@ -131,7 +131,7 @@ func runOne(ctx context.Context, start time.Time, o *Outcome, env Env, steps *St
 		if err == nil {
 			o.InjectedAt = time.Now()
 			emit(record.Event{At: o.InjectedAt, Kind: record.EvFaultInjected, Message: Describe(f)})
-			sleepUntil(ctx, o.InjectedAt.Add(HoldFor(f)))
+			SleepUntil(ctx, o.InjectedAt.Add(HoldFor(f)))
 			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), RevertTimeout)
 			err = revert(rctx)
 			cancel()
@@ -167,8 +167,8 @@ func Describe(f *scenarios.Fault) string {
 	return fmt.Sprintf("%s: %s on %s", f.Name, f.Kind, f.Target())
 }
 
-// sleepUntil reports false when ctx ended first.
-func sleepUntil(ctx context.Context, t time.Time) bool {
+// SleepUntil waits until t; it reports false when ctx ended first.
+func SleepUntil(ctx context.Context, t time.Time) bool {
 	d := time.Until(t)
 	if d <= 0 {
 		return ctx.Err() == nil
