@@ -32,8 +32,32 @@ type Server struct {
 	addr string
 	done chan struct{} // closed when Serve of srv returned
 
+	log      *gatedWriter
 	once     sync.Once
 	closeErr error
+}
+
+// gatedWriter drops writes once closed: proxy goroutines may still log while
+// they wind down after Close, when the caller has closed the log file.
+type gatedWriter struct {
+	mu     sync.Mutex
+	w      io.Writer
+	closed bool
+}
+
+func (g *gatedWriter) Write(p []byte) (int, error) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.closed {
+		return len(p), nil
+	}
+	return g.w.Write(p)
+}
+
+func (g *gatedWriter) close() {
+	g.mu.Lock()
+	g.closed = true
+	g.mu.Unlock()
 }
 
 // Start starts a Toxiproxy server whose API listens on 127.0.0.1 at a random
@@ -64,7 +88,8 @@ func start(ctx context.Context, listen string, logw io.Writer) (*Server, error) 
 	if logw == nil {
 		logw = io.Discard
 	}
-	logger := zerolog.New(logw).Level(zerolog.WarnLevel).With().Timestamp().Logger()
+	gate := &gatedWriter{w: logw}
+	logger := zerolog.New(gate).Level(zerolog.WarnLevel).With().Timestamp().Logger()
 	api := toxiproxy.NewServer(toxiproxy.NewMetricsContainer(prometheus.NewRegistry()), logger)
 
 	var lc net.ListenConfig
@@ -73,6 +98,7 @@ func start(ctx context.Context, listen string, logw io.Writer) (*Server, error) 
 		return nil, fmt.Errorf("toxiproxy API: listen on %s: %w (is the port in use?)", listen, err)
 	}
 	s := &Server{
+		log:  gate,
 		api:  api,
 		addr: ln.Addr().String(),
 		done: make(chan struct{}),
@@ -136,6 +162,7 @@ func (s *Server) Close() error {
 		if err := s.api.Collection.Clear(); err != nil {
 			s.closeErr = fmt.Errorf("toxiproxy: close proxies: %w", err)
 		}
+		s.log.close()
 	})
 	return s.closeErr
 }
