@@ -27,9 +27,14 @@ func TestMain(m *testing.M) {
 		}
 		os.Exit(0)
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	if cliBinary != "" {
+		os.RemoveAll(filepath.Dir(cliBinary))
+	}
+	os.Exit(code)
 }
 
+// cliBinary is built once by buildCLI and removed by TestMain.
 var cliBinary string
 
 // buildCLI builds the real firedrill binary once, for CLI tests.
@@ -46,6 +51,7 @@ func buildCLI(t *testing.T) string {
 	cmd := exec.Command("go", "build", "-o", bin, "./cmd/firedrill")
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := cmd.CombinedOutput(); err != nil {
+		os.RemoveAll(dir)
 		t.Fatalf("build firedrill: %v\n%s", err, out)
 	}
 	cliBinary = bin
