@@ -1,13 +1,11 @@
 package firedrill_test
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -262,20 +260,7 @@ func TestPostgresHarnessSIGKILLLeavesNoServer(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs PostgreSQL")
 	}
-	bin := buildCLI(t)
-	dir := t.TempDir()
-	cmd := exec.Command(bin, "run", "--out", dir, "scenarios/examples/pg-failover-sync.yaml")
-	stdout, err := cmd.StdoutPipe()
-	require.NoError(t, err)
-	require.NoError(t, cmd.Start())
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	sc := bufio.NewScanner(stdout)
-	for sc.Scan() {
-		if strings.Contains(sc.Text(), "traffic_started") {
-			break
-		}
-	}
-	runID := runIDFrom(t, filepath.Join(dir, "events.jsonl"))
+	cmd, runID := startCLIRun(t, "pg-failover-sync.yaml")
 	clusters, _ := filepath.Glob(filepath.Join(os.TempDir(), "firedrill-pg-"+runID+"-*"))
 	require.Len(t, clusters, 1)
 	t.Cleanup(func() { _ = os.RemoveAll(clusters[0]) })

@@ -179,9 +179,20 @@ func TestCLIExitCodes(t *testing.T) {
 
 // SIGKILL the harness mid-run: the parent-death signal takes every instance down.
 func TestHarnessSIGKILLLeavesNoProcess(t *testing.T) {
-	bin := buildCLI(t)
+	cmd, runID := startCLIRun(t, "quickstart.yaml")
+	before := instancePIDs(runID)
+	require.GreaterOrEqual(t, len(before), 6, "the topology was up")
+	require.NoError(t, cmd.Process.Signal(syscall.SIGKILL))
+	_ = cmd.Wait()
+	assertNothingLeft(t, runID)
+}
+
+// startCLIRun starts the real binary on an example and returns once its
+// traffic has started, with the run's id; the process is killed at cleanup.
+func startCLIRun(t *testing.T, example string) (*exec.Cmd, string) {
+	t.Helper()
 	dir := t.TempDir()
-	cmd := exec.Command(bin, "run", "--out", dir, "scenarios/examples/quickstart.yaml")
+	cmd := exec.Command(buildCLI(t), "run", "--out", dir, filepath.Join("scenarios", "examples", example))
 	stdout, err := cmd.StdoutPipe()
 	require.NoError(t, err)
 	require.NoError(t, cmd.Start())
@@ -192,12 +203,7 @@ func TestHarnessSIGKILLLeavesNoProcess(t *testing.T) {
 			break
 		}
 	}
-	runID := runIDFrom(t, filepath.Join(dir, "events.jsonl"))
-	before := instancePIDs(runID)
-	require.GreaterOrEqual(t, len(before), 6, "the topology was up")
-	require.NoError(t, cmd.Process.Signal(syscall.SIGKILL))
-	_ = cmd.Wait()
-	assertNothingLeft(t, runID)
+	return cmd, runIDFrom(t, filepath.Join(dir, "events.jsonl"))
 }
 
 func runIDFrom(t *testing.T, path string) string {
