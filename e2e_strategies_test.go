@@ -128,6 +128,39 @@ func checkCanaryGate(t *testing.T, res *reports.Result) {
 	require.Len(t, res.Rollout.Steps, 2)
 	// The gate held step 1 open for its 2 s after the 5 s pause.
 	assert.GreaterOrEqual(t, res.Rollout.Steps[0].EndedAt.Sub(res.Rollout.Steps[0].StartedAt), 7*time.Second)
+	skew := expectationOf(t, res, scenarios.ExpectVersionSkew)
+	assert.Contains(t, skew.Detail, "old callers -> checkout@v2: 0 of ", "gateway v1 reached checkout v2")
+	assert.Contains(t, skew.Detail, "checkout@v2 -> old callees: 0 of ", "checkout v2 called payments v1")
+}
+
+func expectationOf(t *testing.T, res *reports.Result, kind string) reports.Expectation {
+	t.Helper()
+	for _, e := range res.Expectations {
+		if e.Kind == kind {
+			return e
+		}
+	}
+	t.Fatalf("no %s expectation in the result", kind)
+	return reports.Expectation{}
+}
+
+// TestVersionSkewIsCaught: checkout v2 sends what the payments in production
+// refuse. The canary rolls back, and the version_skew expectation fails the
+// verdict, naming the pair that broke.
+func TestVersionSkewIsCaught(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a 15 s rehearsal; run without -short")
+	}
+	res, err := firedrill.Run(context.Background(), load(t, "canary-skew.yaml"), firedrill.Options{OutDir: t.TempDir(), Formats: []string{"md"}})
+	require.NoError(t, err)
+	assertNothingLeft(t, res.RunID)
+	assert.Equal(t, reports.RolledBack, res.Rollout.Outcome)
+	assert.Equal(t, reports.NOGO, res.Verdict)
+	skew := expectationOf(t, res, scenarios.ExpectVersionSkew)
+	assert.False(t, skew.Passed)
+	assert.Contains(t, skew.Detail, "(checkout@v2 -> payments@v1 ")
+	assert.NotContains(t, skew.Detail, "checkout@v1", "the old checkout is no crossing")
+	t.Logf("%s: %s", skew.Observed, skew.Detail)
 }
 
 // The flag was turned off on v2, which then stopped failing: no v2 error

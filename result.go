@@ -180,6 +180,8 @@ func (r *runner) check(e *scenarios.Expectation) reports.Expectation {
 		r.checkBreaker(e, &x)
 	case scenarios.ExpectRetries:
 		r.checkRetries(e, &x)
+	case scenarios.ExpectVersionSkew:
+		r.checkVersionSkew(e, &x) // expect_skew.go
 	default:
 		x.Observed, x.Detail = "not evaluated", "this build does not evaluate expectations of kind "+e.Kind
 	}

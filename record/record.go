@@ -50,6 +50,10 @@ type Sample struct {
 	Service   uint16 // interned service name
 	Version   uint16 // interned version label ("" when unknown)
 	Instance  uint16 // interned instance name ("" when unknown)
+	// Caller is the interned service@version of the calling instance, as
+	// its X-Firedrill-Caller header said ("" for the traffic generator).
+	// It fills what would be padding: the sample stays 24 bytes.
+	Caller uint16
 }
 
 // OK reports whether the request succeeded (a status below 500 and no transport error).
@@ -140,6 +144,7 @@ type Observation struct {
 	Service  string
 	Version  string
 	Instance string
+	Caller   string // service@version of the caller, "" when unknown
 	Intended time.Time
 	Latency  time.Duration
 	Status   int
@@ -167,6 +172,7 @@ func (r *Recorder) Observe(o Observation) {
 		Service:   r.internLocked(o.Service),
 		Version:   r.internLocked(o.Version),
 		Instance:  r.internLocked(o.Instance),
+		Caller:    r.internLocked(o.Caller),
 	})
 	r.mu.Unlock()
 }

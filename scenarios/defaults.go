@@ -58,6 +58,7 @@ func (s *Scenario) ApplyDefaults() {
 	for _, e := range s.Expectations {
 		if e != nil {
 			e.applyAnalysisDefaults(s) // validate_expect.go
+			e.applySkewDefaults()      // skew.go
 			setStr(&e.Name, e.defaultName())
 		}
 	}
@@ -183,6 +184,8 @@ func (e *Expectation) defaultName() string {
 		name = "rollback within " + e.Within.String()
 	case ExpectCanaryPower, ExpectSLOBurn, ExpectRTO, ExpectBreaker, ExpectRetries:
 		name = e.analysisName() // validate_expect.go
+	case ExpectVersionSkew:
+		name = e.skewName() // skew.go
 	case ExpectRPO, ExpectNoSplitBrain, ExpectReplicationLag, ExpectBackupRestore, ExpectMigration:
 		name = e.databaseName() // types_db.go
 	default:

@@ -436,6 +436,8 @@ type Expectation struct {
 	MinAvailability float64  `yaml:"min_availability,omitempty" json:"min_availability,omitempty"`
 	MaxDuration     Duration `yaml:"max_duration,omitempty" json:"max_duration,omitempty"`
 	MaxLockWait     Duration `yaml:"max_lock_wait,omitempty" json:"max_lock_wait,omitempty"`
+	// version_skew (skew.go): which crossings are judged (default both).
+	Direction string `yaml:"direction,omitempty" json:"direction,omitempty"`
 }
 
 // Regression is the change a canary_power expectation fears; set one or

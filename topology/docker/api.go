@@ -70,12 +70,13 @@ type apiError struct {
 
 // pollReply carries the samples and events the routers recorded since the
 // harness's last poll. A sample is [at, latency_us, status, err, service,
-// version, instance, source]: at is the router's receive time in Unix
+// version, instance, source, caller]: at is the router's receive time in Unix
 // nanoseconds (the data plane's recorder counts from the epoch, and the
 // container shares the host's clock); service, version and instance index
-// Names; source is the record.Source (hop or shadow).
+// Names; source is the record.Source (hop or shadow); caller indexes Names
+// (the calling instance's service@version).
 type pollReply struct {
-	Samples    [][8]int64     `json:"samples"`
+	Samples    [][9]int64     `json:"samples"`
 	NextSample int            `json:"next_sample"`
 	Names      map[int]string `json:"names,omitempty"` // index -> name, for indexes >= the names asked for
 	Events     []record.Event `json:"events,omitempty"`

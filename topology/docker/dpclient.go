@@ -203,8 +203,8 @@ func (c *dpClient) name(i int64) string {
 }
 
 // observe adds one wire sample [at, latency_us, status, err, svc, ver,
-// inst, source] to the harness's recorder.
-func (c *dpClient) observe(s [8]int64) {
+// inst, source, caller] to the harness's recorder.
+func (c *dpClient) observe(s [9]int64) {
 	if c.rec == nil {
 		return
 	}
@@ -213,6 +213,7 @@ func (c *dpClient) observe(s [8]int64) {
 		Service:  c.name(s[4]),
 		Version:  c.name(s[5]),
 		Instance: c.name(s[6]),
+		Caller:   c.name(s[8]),
 		Intended: time.Unix(0, s[0]),
 		Latency:  time.Duration(s[1]) * time.Microsecond,
 		Status:   int(s[2]),

@@ -156,25 +156,25 @@ func TestPollNamesAcrossPolls(t *testing.T) {
 	c := newDPClient(api.URL, rec, nil)
 	t.Cleanup(c.close)
 
-	add := func(svc, ver, inst string, at int64) {
+	add := func(svc, ver, inst, caller string, at int64) {
 		d.rec.Add(record.Sample{At: at, Status: 200, Source: record.Hop, LatencyUS: 1500,
-			Service: d.rec.Intern(svc), Version: d.rec.Intern(ver), Instance: d.rec.Intern(inst)})
+			Service: d.rec.Intern(svc), Version: d.rec.Intern(ver), Instance: d.rec.Intern(inst), Caller: d.rec.Intern(caller)})
 	}
-	add("a", "v1", "a-v1-0", 101e9)
+	add("a", "v1", "a-v1-0", "", 101e9)
 	_, err := c.poll(ctx)
 	require.NoError(t, err)
-	add("b", "v2", "b-v2-0", 102e9)
-	add("a", "v1", "a-v1-0", 103e9)
+	add("b", "v2", "b-v2-0", "a@v1", 102e9) // the caller's name is new in this poll
+	add("a", "v1", "a-v1-0", "", 103e9)
 	_, err = c.poll(ctx)
 	require.NoError(t, err)
 
 	var seen []string
 	rec.Each(func(s record.Sample) {
-		seen = append(seen, fmt.Sprintf("%s/%s/%s@%v/%v", rec.Name(s.Service), rec.Name(s.Version), rec.Name(s.Instance),
-			time.Duration(s.At), s.Latency()))
+		seen = append(seen, fmt.Sprintf("%s/%s/%s@%v/%v<-%q", rec.Name(s.Service), rec.Name(s.Version), rec.Name(s.Instance),
+			time.Duration(s.At), s.Latency(), rec.Name(s.Caller)))
 	})
 	// At counts from the harness recorder's start (Unix 100 s).
-	assert.Equal(t, []string{"a/v1/a-v1-0@1s/1.5ms", "b/v2/b-v2-0@2s/1.5ms", "a/v1/a-v1-0@3s/1.5ms"}, seen)
+	assert.Equal(t, []string{`a/v1/a-v1-0@1s/1.5ms<-""`, `b/v2/b-v2-0@2s/1.5ms<-"a@v1"`, `a/v1/a-v1-0@3s/1.5ms<-""`}, seen)
 }
 
 func reaperHarness(t *testing.T, cfg ReaperConfig) (addr string, reaped *atomic.Int32, done chan error) {

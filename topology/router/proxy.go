@@ -17,11 +17,12 @@ import (
 // a Hop sample for it. It never retries.
 func (r *Router) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	start := time.Now()
+	caller := r.callerIdx(req.Header.Get(HeaderCaller))
 	b := r.pick(req)
 	if b == nil {
 		w.Header().Set(HeaderRouter, NoHealthyBackend)
 		http.Error(w, "firedrill router "+r.cfg.Service+": no healthy backend", http.StatusServiceUnavailable)
-		r.observe(start, nil, http.StatusServiceUnavailable, record.ErrNone)
+		r.observe(start, nil, http.StatusServiceUnavailable, record.ErrNone, caller)
 		return
 	}
 	r.maybeMirror(req) // shadow.go; before the live request reads the body
@@ -47,7 +48,7 @@ func (r *Router) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		if req.Context().Err() == nil {
 			r.noteResult(b, kind != record.ErrNone || status >= 500)
 		}
-		r.observe(start, b, status, kind)
+		r.observe(start, b, status, kind, caller)
 	}()
 	b.proxy.ServeHTTP(sw, req.WithContext(ctx))
 	finished = true
@@ -66,9 +67,25 @@ func (r *Router) upstreamError(b *backend, w http.ResponseWriter, req *http.Requ
 }
 
 // observe records one Hop sample; the version and instance are the chosen
-// backend's (none for the router's own 503).
-func (r *Router) observe(start time.Time, b *backend, status int, kind record.ErrKind) {
-	r.observeAs(record.Hop, start, b, status, kind)
+// backend's (none for the router's own 503), caller the interned
+// service@version of the calling instance.
+func (r *Router) observe(start time.Time, b *backend, status int, kind record.ErrKind, caller uint16) {
+	r.observeAs(record.Hop, start, b, status, kind, caller)
+}
+
+// callerIdx interns a caller header once per distinct value: a few
+// service@version pairs per run, looked up on every request without the
+// recorder's lock.
+func (r *Router) callerIdx(h string) uint16 {
+	if h == "" || r.cfg.Recorder == nil {
+		return 0
+	}
+	if i, ok := r.callers.Load(h); ok {
+		return i.(uint16)
+	}
+	i := r.cfg.Recorder.Intern(h)
+	r.callers.Store(h, i)
+	return i
 }
 
 // observeVersion records a sample of version without a backend (a shadow
@@ -81,7 +98,7 @@ func (r *Router) observeVersion(src record.Source, start time.Time, version stri
 }
 
 // observeAs records one sample from src.
-func (r *Router) observeAs(src record.Source, start time.Time, b *backend, status int, kind record.ErrKind) {
+func (r *Router) observeAs(src record.Source, start time.Time, b *backend, status int, kind record.ErrKind, caller uint16) {
 	rec := r.cfg.Recorder
 	if rec == nil {
 		return
@@ -100,6 +117,7 @@ func (r *Router) observeAs(src record.Source, start time.Time, b *backend, statu
 		Err:       kind,
 		Source:    src,
 		Service:   r.svcIdx,
+		Caller:    caller,
 	}
 	if b != nil {
 		s.Version, s.Instance = b.verIdx, b.instIdx

@@ -52,6 +52,28 @@ func TestHopSamples(t *testing.T) {
 	assert.Equal(t, by, seen)
 }
 
+// TestHopSamplesKeepTheCaller: the X-Firedrill-Caller header a fixture
+// sends ends up in the hop sample, so skew between versions can be judged.
+func TestHopSamplesKeepTheCaller(t *testing.T) {
+	h := newHarness(t, Config{Seed: 5})
+	h.add(newInstance(t, "a", "v2"))
+	for _, caller := range []string{"gateway@v1", "", "gateway@v2", "gateway@v1"} {
+		req, err := http.NewRequest(http.MethodGet, h.url+"/", nil)
+		require.NoError(t, err)
+		if caller != "" {
+			req.Header.Set(HeaderCaller, caller)
+		}
+		resp, err := h.client.Do(req)
+		require.NoError(t, err)
+		resp.Body.Close()
+	}
+	var got []string
+	for _, s := range h.rec.Select(record.Filter{Source: record.Hop, Service: "svc"}) {
+		got = append(got, h.rec.Name(s.Caller)+">"+h.rec.Name(s.Version))
+	}
+	assert.Equal(t, []string{"gateway@v1>v2", ">v2", "gateway@v2>v2", "gateway@v1>v2"}, got)
+}
+
 // TestTransportErrors: the router answers 502 (no retry) and records the
 // error kind. Each backend passes its first health check and is then
 // broken; the next check is an hour away, so only the work request sees it.

@@ -26,6 +26,10 @@ const (
 const (
 	HeaderBackend = "X-Firedrill-Backend"
 	HeaderRouter  = "X-Firedrill-Router"
+	// HeaderCaller is the calling instance's service@version, which the
+	// fixture sends on every dependency call; hop samples keep it so that
+	// version-skew expectations can tell crossing requests apart.
+	HeaderCaller = "X-Firedrill-Caller"
 	// NoHealthyBackend is HeaderRouter's value on the router's own 503.
 	NoHealthyBackend = "no-healthy-backend"
 )
@@ -105,6 +109,7 @@ type Router struct {
 	checker *http.Client
 	errLog  *log.Logger
 	svcIdx  uint16
+	callers sync.Map // caller header -> interned index (proxy.go)
 
 	mu       sync.Mutex
 	backends map[string]*backend

@@ -193,14 +193,14 @@ func (r *Router) sendShadow(b *backend, method, uri string, h http.Header, body 
 	}
 	req, err := http.NewRequestWithContext(ctx, method, "http://"+b.Addr+uri, rd)
 	if err != nil {
-		r.observeAs(record.Shadow, start, b, 0, record.ErrOther)
+		r.observeAs(record.Shadow, start, b, 0, record.ErrOther, 0)
 		return
 	}
 	req.Header = h
 	resp, err := b.transport.RoundTrip(req)
 	if err != nil {
 		if r.ctx.Err() == nil { // a closing router says nothing about the backend
-			r.observeAs(record.Shadow, start, b, 0, classify(err))
+			r.observeAs(record.Shadow, start, b, 0, classify(err), 0)
 		}
 		return
 	}
@@ -212,7 +212,7 @@ func (r *Router) sendShadow(b *backend, method, uri string, h http.Header, body 
 			kind = record.ErrOther
 		}
 	}
-	r.observeAs(record.Shadow, start, b, status, kind)
+	r.observeAs(record.Shadow, start, b, status, kind, 0)
 }
 
 // StartSynthetic sends rate requests per second (GET, paths in turn,
