@@ -15,11 +15,13 @@ import (
 	"github.com/firedrill/firedrill/topology/docker"
 )
 
-// The strategy examples whose regression must be caught run on the docker
-// runtime too: same scenario files, same verdicts.
+// Every strategy's example pair runs on the docker runtime too: same
+// scenario files, same verdicts: the regression caught, the healthy variant
+// promoted. canary-healthy also shows the caller header crossing the data
+// plane (its version_skew expectation fails when no crossing is seen).
 func TestStrategiesOnDocker(t *testing.T) {
 	if testing.Short() {
-		t.Skip("runs three rehearsals in containers")
+		t.Skip("runs seven rehearsals in containers")
 	}
 	ctx := context.Background()
 	if err := docker.Available(ctx); err != nil {
@@ -28,17 +30,29 @@ func TestStrategiesOnDocker(t *testing.T) {
 		}
 		t.Skipf("no Docker: %v", err)
 	}
-	for _, name := range []string{"bluegreen.yaml", "rolling.yaml", "phased.yaml"} {
-		t.Run(name, func(t *testing.T) {
-			sc := load(t, name)
+	for _, tc := range []struct{ file, outcome string }{
+		{"canary-healthy.yaml", reports.Promoted},
+		{"bluegreen.yaml", reports.RolledBack},
+		{"bluegreen-healthy.yaml", reports.Promoted},
+		{"rolling.yaml", reports.RolledBack},
+		{"rolling-healthy.yaml", reports.Promoted},
+		{"phased.yaml", reports.RolledBack},
+		{"phased-healthy.yaml", reports.Promoted},
+	} {
+		t.Run(tc.file, func(t *testing.T) {
+			sc := load(t, tc.file)
 			res, err := firedrill.Run(ctx, sc, firedrill.Options{Runtime: "docker", OutDir: t.TempDir(), Formats: []string{"md"}})
 			require.NoError(t, err)
 			assert.Equal(t, "docker", res.Runtime)
-			assert.Equal(t, reports.RolledBack, res.Rollout.Outcome, "trigger %q", res.Rollout.Trigger)
+			assert.Equal(t, tc.outcome, res.Rollout.Outcome, "trigger %q", res.Rollout.Trigger)
 			for _, e := range res.Expectations {
 				assert.True(t, e.Passed, "%s: observed %s, threshold %s (%s)", e.Name, e.Observed, e.Threshold, e.Detail)
 			}
 			assert.Equal(t, reports.GO, res.Verdict)
+			if ro := res.Rollout; ro.Outcome == reports.RolledBack && ro.RegressionAt != nil && ro.Audit != nil {
+				t.Logf("%s on docker: regression -> rollback completed %.2f s, %d bad requests", tc.file,
+					ro.CompletedAt.Sub(*ro.RegressionAt).Seconds(), ro.Audit.BadRequests)
+			}
 			for _, what := range [][]string{{"ps", "-aq"}, {"network", "ls", "-q"}} {
 				args := append(what, "--filter", "label=firedrill.run="+res.RunID)
 				out, err := exec.Command("docker", args...).CombinedOutput()

@@ -1,8 +1,13 @@
 package firedrill_test
 
 import (
+	"bufio"
 	"context"
 	"errors"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -333,4 +338,51 @@ func TestStrategyNeedsCapability(t *testing.T) {
 	var infra *firedrill.InfraError
 	assert.False(t, errors.As(err, &infra))
 	assert.Zero(t, res.Traffic.Requests, "refused before traffic")
+}
+
+// TestLiveApprovalThroughCLI: a release owner approves the open gate from
+// another terminal (`firedrill approve RUN`); the scheduled answer (reject
+// after 15 s) never comes, and the audit log says who decided.
+func TestLiveApprovalThroughCLI(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a 30 s rehearsal; run without -short")
+	}
+	dir := t.TempDir()
+	cli := buildCLI(t)
+	cmd := exec.Command(cli, "run", "--out", dir, filepath.Join("scenarios", "examples", "canary-gameday.yaml"))
+	stdout, err := cmd.StdoutPipe()
+	require.NoError(t, err)
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	lines := bufio.NewScanner(stdout)
+	var seen []string
+	for lines.Scan() {
+		seen = append(seen, lines.Text())
+		if strings.Contains(lines.Text(), simulator.EvGateOpened) {
+			break
+		}
+	}
+	require.True(t, strings.Contains(strings.Join(seen, "\n"), "live decisions: firedrill approve"), "the run says how to decide:\n%s", strings.Join(seen, "\n"))
+	runID := runIDFrom(t, filepath.Join(dir, "events.jsonl"))
+
+	// Before any gate is open nothing could be decided; now it is.
+	out, err := exec.Command(cli, "approve", runID[:6], "--by", "alice").CombinedOutput()
+	require.NoError(t, err, string(out))
+	assert.Contains(t, string(out), "alice: approve applied to run "+runID)
+	out, err = exec.Command(cli, "reject", runID, "--by", "bob").CombinedOutput()
+	assert.Error(t, err, "the gate is closed again: %s", out)
+	assert.Contains(t, string(out), "nothing waits for a decision")
+
+	go func() { _, _ = io.Copy(io.Discard, stdout) }()
+	require.NoError(t, cmd.Wait(), "exit 0: promoted after the live approval")
+	res, err := reports.Load(filepath.Join(dir, "result.json"))
+	require.NoError(t, err)
+	assert.Equal(t, reports.Promoted, res.Rollout.Outcome)
+	approved := eventsOf(res, simulator.EvGateApproved)
+	require.Len(t, approved, 1)
+	assert.Equal(t, "live: alice", approved[0].Fields["by"])
+	assert.Empty(t, eventsOf(res, simulator.EvGateRejected))
+	_, err = os.Stat(filepath.Join(firedrill.ControlDir(), runID+".json"))
+	assert.True(t, os.IsNotExist(err), "the announcement is gone with the run")
+	assertNothingLeft(t, runID)
 }

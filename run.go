@@ -54,7 +54,17 @@ type Options struct {
 	Recorder *record.Recorder
 	// Runtimes lets callers supply a runtime (tests, embedding); keyed by name.
 	Runtimes map[string]topology.Runtime
+	// Desk, when set, brings live decisions on the rollout's gates and
+	// alerts (simulator.Desk.Decide), e.g. from a test.
+	Desk *simulator.Desk
+	// Control serves live decisions on a control endpoint on 127.0.0.1
+	// while the rollout runs (control.go; `firedrill approve RUN`).
+	Control bool
 }
+
+// EvControl announces the control endpoint of a run with a rollout.
+const EvControl = "control_endpoint"
+
 
 // Run rehearses sc. It always returns a result when it got as far as
 // creating the run directory (also when interrupted or failing), and an
@@ -207,6 +217,22 @@ func (r *runner) run(ctx context.Context) error {
 		return err
 	}
 
+	// Live decisions (control.go) are served before traffic starts: a
+	// failure to serve them stops the run before anything runs.
+	desk := r.opts.Desk
+	if r.sc.Rollout != nil && r.opts.Control {
+		if desk == nil {
+			desk = simulator.NewDesk()
+		}
+		stop, err := startControl(desk, ControlInfo{RunID: r.runID, Scenario: r.sc.Name, OutDir: r.dir, Started: time.Now().UTC()})
+		if err != nil {
+			return &InfraError{err}
+		}
+		defer stop()
+		r.events.Add(record.Event{Kind: EvControl, Message: fmt.Sprintf("live decisions: firedrill approve|reject|decide %s", r.runID),
+			Fields: map[string]any{"run_id": r.runID}})
+	}
+
 	tr := r.sc.Traffic
 	r.t0 = time.Now()
 	r.rec.SetStart(r.t0)
@@ -235,6 +261,7 @@ func (r *runner) run(ctx context.Context) error {
 			defer wg.Done()
 			defer steps.Over()
 			c := r.newController(topo, func(i, _ int, at time.Time) { steps.Started(i, at) }) // rollout.go
+			c.Desk = desk
 			r.outcome, rolloutErr = c.Run(actCtx)
 		}()
 	} else {

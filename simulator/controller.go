@@ -127,6 +127,8 @@ type Controller struct {
 	// BeforeStep, when set, must pass before step index (from 1) starts;
 	// an error rolls the release back (trigger step_gate; stepgate.go).
 	BeforeStep func(ctx context.Context, index int) error
+	// Desk, when set, brings live decisions on gates and alerts (desk.go).
+	Desk *Desk
 }
 
 // Run executes the rollout until it is promoted, rolled back or ctx ends.
@@ -241,8 +243,8 @@ type run struct {
 
 	healthSeen time.Time // health events up to here have triggered already
 	mitigated  bool
-	alerted    bool // an alert without a scheduled decision was raised
-	ignoring   bool // a human decided to ignore alerts
+	alerted    *trigger // an alert without a scheduled decision was raised
+	ignoring   bool     // a human decided to ignore alerts
 	pending    *pending
 }
 

@@ -3,6 +3,7 @@ package simulator
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/firedrill/firedrill/record"
@@ -66,13 +67,9 @@ func (r *run) watch(ctx context.Context, w watchSpec) (verdict, error) {
 			}
 			if !gateDone && !now.Before(gateDue) {
 				gateDone = true
-				if w.gate.Action == scenarios.ActionReject {
-					r.event(record.Event{At: now, Kind: EvGateRejected, Message: fmt.Sprintf("step %d rejected", w.step), Fields: map[string]any{"step": w.step}})
-					r.out.DecidedAt = now
-					return verdict{failed: true, trig: trigger{name: TriggerGateRejected, why: fmt.Sprintf("gate of step %d rejected by a scheduled decision", w.step),
-						fields: map[string]any{"step": w.step}}}, nil
+				if v, rejected := r.gateDecided(now, w.step, w.gate.Action, "scheduled"); rejected {
+					return v, nil
 				}
-				r.event(record.Event{At: now, Kind: EvGateApproved, Message: fmt.Sprintf("step %d approved", w.step), Fields: map[string]any{"step": w.step}})
 			}
 			if gateDone && r.pending == nil {
 				return verdict{}, nil
@@ -98,6 +95,27 @@ func (r *run) watch(ctx context.Context, w watchSpec) (verdict, error) {
 		case <-ctx.Done():
 			return verdict{}, ctx.Err()
 		case <-r.Clock.After(wake.Sub(now)):
+		case q := <-r.requests(): // desk.go
+			now := r.Clock.Now()
+			switch {
+			case slices.Contains(scenarios.GateActions, q.action):
+				if gateDue.IsZero() || gateDone {
+					q.reply <- fmt.Errorf("%w: no gate is open (step %d is under watch)", ErrNothingToDecide, w.step)
+					continue
+				}
+				gateDone = true
+				q.reply <- nil
+				if v, rejected := r.gateDecided(now, w.step, q.action, q.by); rejected {
+					return v, nil
+				}
+			default:
+				v, done, err := r.liveAlertDecision(now, q.action, q.by)
+				q.reply <- err
+				if done {
+					return v, nil
+				}
+			}
+			continue
 		}
 		if !r.Clock.Now().Before(next) {
 			next = next.Add(interval * time.Duration(1+r.Clock.Now().Sub(next)/interval))
@@ -120,18 +138,56 @@ func (r *run) decide(now time.Time) (verdict, bool) {
 		return verdict{}, false
 	}
 	r.pending = nil
-	d := r.ro.Decision
+	return r.alertDecided(now, p.trig, r.ro.Decision.Action, "scheduled")
+}
+
+// alertDecided applies a decision on the alert of trig: ignore lets the
+// rollout go on (and later triggers too), rollback ends the watch with a
+// rollback (or a mitigation first, when there is one).
+func (r *run) alertDecided(now time.Time, trig trigger, action, by string) (verdict, bool) {
 	r.out.DecidedAt = now
-	r.event(record.Event{At: now, Kind: EvDecision, Message: fmt.Sprintf("decision on the %s alert: %s", p.trig.name, d.Action),
-		Fields: map[string]any{"action": d.Action, "trigger": p.trig.name, "time_to_decide_s": secondsSince(r.out.DetectedAt, now)}})
-	if d.Action == scenarios.ActionIgnore {
+	r.event(record.Event{At: now, Kind: EvDecision, Message: fmt.Sprintf("decision on the %s alert: %s (%s)", trig.name, action, by),
+		Fields: map[string]any{"action": action, "by": by, "trigger": trig.name, "time_to_decide_s": secondsSince(r.out.DetectedAt, now)}})
+	if action == scenarios.ActionIgnore {
 		r.ignoring = true
 		return verdict{}, false
 	}
-	if r.mitigate(p.trig) {
+	if r.mitigate(trig) {
 		return verdict{}, false
 	}
-	return verdict{failed: true, trig: p.trig}, true
+	return verdict{failed: true, trig: trig}, true
+}
+
+// liveAlertDecision applies a live decision on the alert that waits for
+// one: a scheduled one not yet due, or one nobody was scheduled to answer.
+func (r *run) liveAlertDecision(now time.Time, action, by string) (verdict, bool, error) {
+	var trig trigger
+	switch {
+	case r.pending != nil:
+		trig = r.pending.trig
+		r.pending = nil
+	case r.alerted != nil && !r.ignoring:
+		trig = *r.alerted
+		r.alerted = nil
+	default:
+		return verdict{}, false, fmt.Errorf("%w: no alert is raised (rollback: %s)", ErrNothingToDecide, r.ro.Rollback)
+	}
+	v, done := r.alertDecided(now, trig, action, by)
+	return v, done, nil
+}
+
+// gateDecided records the decision on the gate of step; rejected means the
+// watch ends with v (a rollback).
+func (r *run) gateDecided(now time.Time, step int, action, by string) (v verdict, rejected bool) {
+	fields := map[string]any{"step": step, "by": by}
+	if action == scenarios.ActionReject {
+		r.out.DecidedAt = now
+		r.event(record.Event{At: now, Kind: EvGateRejected, Message: fmt.Sprintf("step %d rejected (%s)", step, by), Fields: fields})
+		return verdict{failed: true, trig: trigger{name: TriggerGateRejected, why: fmt.Sprintf("gate of step %d rejected by a %s decision", step, by),
+			fields: map[string]any{"step": step}}}, true
+	}
+	r.event(record.Event{At: now, Kind: EvGateApproved, Message: fmt.Sprintf("step %d approved (%s)", step, by), Fields: fields})
+	return verdict{}, false
 }
 
 // react handles a trigger. done means the watch ends with v (a rollback);
@@ -147,7 +203,7 @@ func (r *run) react(ctx context.Context, t trigger) (v verdict, done bool, err e
 		}
 		return verdict{failed: true, trig: t}, true, nil
 	}
-	if r.ignoring || r.pending != nil || r.alerted {
+	if r.ignoring || r.pending != nil || r.alerted != nil {
 		return verdict{}, false, nil
 	}
 	fields := map[string]any{"trigger": t.name, "rollback": "manual"}
@@ -159,7 +215,7 @@ func (r *run) react(ctx context.Context, t trigger) (v verdict, done bool, err e
 		fields["decision"] = d.Action
 		fields["decision_due"] = r.pending.due.UTC()
 	} else {
-		r.alerted = true // told once; nobody is scheduled to answer
+		r.alerted = &t // told once; nobody is scheduled to answer (but a live decision may)
 	}
 	r.event(record.Event{At: now, Kind: EvAlert, Message: t.why, Fields: fields})
 	r.fails = 0

@@ -16,7 +16,7 @@ func newRunCmd() *cobra.Command {
 	var (
 		out, runtime, report string
 		seed                 int64
-		quiet                bool
+		quiet, control       bool
 	)
 	cmd := &cobra.Command{
 		Use:   "run SCENARIO.yaml",
@@ -24,14 +24,16 @@ func newRunCmd() *cobra.Command {
 		Long: `Run brings the scenario's topology up, drives its traffic, performs its rollout and
 faults, checks its expectations and writes result.json, events.jsonl, the reports and the
 instance logs to out/<scenario>-<UTC timestamp>/ (or --out). Ctrl-C or SIGTERM reverts the
-faults, stops everything, writes the partial result marked interrupted and exits 130.`,
+faults, stops everything, writes the partial result marked interrupted and exits 130.
+While a rollout runs, its gates and alerts take live decisions from another terminal:
+firedrill approve|reject|decide RUN (see --control).`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			sc, err := scenarios.LoadFor(args[0], runtime)
 			if err != nil {
 				return &exitError{code: firedrill.ExitInvalid, err: err}
 			}
-			opts := firedrill.Options{Runtime: runtime, OutDir: out, SeedSet: cmd.Flags().Changed("seed"), Seed: seed}
+			opts := firedrill.Options{Runtime: runtime, OutDir: out, SeedSet: cmd.Flags().Changed("seed"), Seed: seed, Control: control}
 			if report != "" {
 				formats, err := reports.ParseFormats(report)
 				if err != nil {
@@ -72,6 +74,7 @@ faults, stops everything, writes the partial result marked interrupted and exits
 	cmd.Flags().Int64Var(&seed, "seed", 0, "seed for every random choice (default: the scenario's)")
 	cmd.Flags().StringVar(&report, "report", "", "report formats besides result.json: html,md,junit (default all)")
 	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "no progress output, only the summary")
+	cmd.Flags().BoolVar(&control, "control", true, "serve live decisions on 127.0.0.1 while a rollout runs (firedrill approve|reject|decide RUN)")
 	return cmd
 }
 
