@@ -65,7 +65,6 @@ type Options struct {
 // EvControl announces the control endpoint of a run with a rollout.
 const EvControl = "control_endpoint"
 
-
 // Run rehearses sc. It always returns a result when it got as far as
 // creating the run directory (also when interrupted or failing), and an
 // error that ExitCode maps to the CLI's exit code.
