@@ -45,8 +45,19 @@ func printPlan(w io.Writer, sc *scenarios.Scenario) {
 		}
 		fmt.Fprintf(w, "  service %-12s %s x%d%s\n", s.Name, s.Version, s.Replicas, deps)
 	}
+	for _, name := range sc.DatabaseNames() {
+		d := sc.Databases[name]
+		failover := "failover " + d.Failover
+		if d.Failover == scenarios.FailoverAuto {
+			failover += fmt.Sprintf(" (the harness promotes a replica %s after the primary fails)", d.Detect)
+		}
+		fmt.Fprintf(w, "  database %-11s %s primary + %d %s replica(s) through Toxiproxy; %s\n", name, d.Engine, d.Replicas, d.Replication, failover)
+	}
 	fmt.Fprintln(w, "timeline (from traffic start):")
 	items := []planItem{{0, fmt.Sprintf("traffic starts: %.0f rps to %s", sc.Traffic.Rate, sc.Traffic.Entry)}}
+	if l := sc.Ledger; l != nil {
+		items = append(items, planItem{0, fmt.Sprintf("write ledger starts: %g unique writes/s to %s (unanswered after %s: unknown); read back after the traffic", l.Rate, l.Database, l.Timeout)})
+	}
 	stepStart := map[int]time.Duration{}
 	if ro := sc.Rollout; ro != nil {
 		t := ro.StartAt.D()
@@ -93,6 +104,10 @@ func printPlan(w io.Writer, sc *scenarios.Scenario) {
 			at += stepStart[f.Step]
 			rel = fmt.Sprintf(" (step %d + %s)", f.Step, f.At)
 		}
+		if f.Duration <= 0 { // a kill, a promotion, a migration: nothing to revert
+			items = append(items, planItem{at, fmt.Sprintf("%s %s: %s on %s%s", faultWord(f), f.Name, f.Kind, f.Target(), rel)})
+			continue
+		}
 		items = append(items, planItem{at, fmt.Sprintf("fault %s: %s on %s for %s%s", f.Name, f.Kind, f.Target(), f.Duration, rel)})
 		items = append(items, planItem{at + f.Duration.D(), fmt.Sprintf("fault %s reverted", f.Name)})
 	}
@@ -107,6 +122,15 @@ func printPlan(w io.Writer, sc *scenarios.Scenario) {
 			fmt.Fprintf(w, "  - %s\n", e.Name)
 		}
 	}
+}
+
+// faultWord calls a scenario action an action, anything else a fault.
+func faultWord(f *scenarios.Fault) string {
+	switch f.Kind {
+	case scenarios.ActionPromote, scenarios.ActionBackup, scenarios.ActionMigrate:
+		return "action"
+	}
+	return "fault"
 }
 
 func checks(a scenarios.Analysis) string {
