@@ -46,6 +46,23 @@ func lineCol(t *testing.T, text, needle string) string {
 	return fmt.Sprintf("%d:%d", line, col)
 }
 
+// requireErrorAt parses text as case.yaml and requires an error line at
+// the position of needle (see lineCol) that contains msg.
+func requireErrorAt(t *testing.T, text, needle, msg string) {
+	t.Helper()
+	s, err := Parse("case.yaml", []byte(text))
+	require.Error(t, err)
+	assert.Nil(t, s)
+	assert.True(t, IsInvalid(err))
+	want := "case.yaml:" + lineCol(t, text, needle) + ": "
+	for _, line := range strings.Split(err.Error(), "\n") {
+		if strings.HasPrefix(line, want) && strings.Contains(line, msg) {
+			return
+		}
+	}
+	t.Fatalf("no error at %s containing %q; got:\n%v", want, msg, err)
+}
+
 func TestBaseIsValid(t *testing.T) {
 	for _, text := range []string{base, withRollout} {
 		_, err := Parse("t.yaml", []byte(text))
@@ -162,19 +179,7 @@ func TestInvalid(t *testing.T) {
 		{"empty window", base + "expectations:\n  - kind: availability\n    min: 0.9\n    from: 10s\n    to: 5s\n", "5s\n", "5s is not after from (10s)"},
 	}
 	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			s, err := Parse("case.yaml", []byte(tc.yaml))
-			require.Error(t, err)
-			assert.Nil(t, s)
-			assert.True(t, IsInvalid(err))
-			want := "case.yaml:" + lineCol(t, tc.yaml, tc.at) + ": "
-			for _, line := range strings.Split(err.Error(), "\n") {
-				if strings.HasPrefix(line, want) && strings.Contains(line, tc.msg) {
-					return
-				}
-			}
-			t.Fatalf("no error at %s containing %q; got:\n%v", want, tc.msg, err)
-		})
+		t.Run(tc.name, func(t *testing.T) { requireErrorAt(t, tc.yaml, tc.at, tc.msg) })
 	}
 }
 
