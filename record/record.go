@@ -4,6 +4,7 @@
 package record
 
 import (
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -72,8 +73,12 @@ const chunkSize = 1 << 14
 type Recorder struct {
 	start atomic.Pointer[time.Time] // read on every request: no lock
 
-	mu      sync.Mutex
-	chunks  [][]Sample
+	mu     sync.Mutex
+	chunks [][]Sample
+	// span is the [min, max] At of each chunk, so that a windowed Select
+	// skips the chunks outside its window instead of scanning the run
+	// (samples arrive nearly, not exactly, in At order).
+	span    [][2]int64
 	n       int
 	names   []string
 	nameIdx map[string]uint16
@@ -131,9 +136,12 @@ func (r *Recorder) addLocked(s Sample) {
 	last := len(r.chunks) - 1
 	if last < 0 || len(r.chunks[last]) == chunkSize {
 		r.chunks = append(r.chunks, make([]Sample, 0, chunkSize))
+		r.span = append(r.span, [2]int64{s.At, s.At})
 		last++
 	}
 	r.chunks[last] = append(r.chunks[last], s)
+	sp := &r.span[last]
+	sp[0], sp[1] = min(sp[0], s.At), max(sp[1], s.At)
 	r.n++
 }
 
@@ -227,16 +235,24 @@ func (r *Recorder) Select(f Filter) []Sample {
 		}
 		ver = i
 	}
+	chunks := slices.Clone(r.chunks) // chunks only grow at their end (see Each)
+	span := slices.Clone(r.span)
 	r.mu.Unlock()
+	from, to := int64(f.From), int64(f.To)
 	var out []Sample
-	r.Each(func(s Sample) {
-		if s.Source != f.Source || (svc != 0 && s.Service != svc) || (ver != 0 && s.Version != ver) {
-			return
+	for i, c := range chunks {
+		if span[i][1] < from || (to > 0 && span[i][0] >= to) {
+			continue
 		}
-		if time.Duration(s.At) < f.From || (f.To > 0 && time.Duration(s.At) >= f.To) {
-			return
+		for _, s := range c {
+			if s.Source != f.Source || (svc != 0 && s.Service != svc) || (ver != 0 && s.Version != ver) {
+				continue
+			}
+			if s.At < from || (to > 0 && s.At >= to) {
+				continue
+			}
+			out = append(out, s)
 		}
-		out = append(out, s)
-	})
+	}
 	return out
 }
