@@ -3,8 +3,8 @@ package record
 import (
 	"bytes"
 	"encoding/json"
-	"strings"
 	"math/rand/v2"
+	"strings"
 	"sync"
 	"testing"
 	"time"
