@@ -206,6 +206,26 @@ func (r *Recorder) Each(fn func(Sample)) {
 	}
 }
 
+// EachFrom calls fn for the samples from index start on (in insertion
+// order) until fn returns false, without visiting the ones before: a
+// reader that polls for new samples pays for the new ones only.
+func (r *Recorder) EachFrom(start int, fn func(i int, s Sample) bool) {
+	if start < 0 {
+		start = 0
+	}
+	r.mu.Lock()
+	chunks := slices.Clone(r.chunks)
+	r.mu.Unlock()
+	for ci := start / chunkSize; ci < len(chunks); ci++ {
+		c := chunks[ci]
+		for j := max(0, start-ci*chunkSize); j < len(c); j++ {
+			if !fn(ci*chunkSize+j, c[j]) {
+				return
+			}
+		}
+	}
+}
+
 // Filter selects samples.
 type Filter struct {
 	Source  Source

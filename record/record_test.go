@@ -116,3 +116,24 @@ func BenchmarkSelectRecentWindow(b *testing.B) {
 		}
 	}
 }
+
+func TestEachFrom(t *testing.T) {
+	r := NewRecorder(time.Unix(0, 0))
+	const n = 2*chunkSize + 10
+	for i := 0; i < n; i++ {
+		r.Add(Sample{At: int64(i)})
+	}
+	for _, start := range []int{0, 5, chunkSize - 1, chunkSize, 2*chunkSize + 9, n, n + 3} {
+		var got []int
+		r.EachFrom(start, func(i int, s Sample) bool {
+			require.Equal(t, int64(i), s.At, "index and sample agree")
+			got = append(got, i)
+			return len(got) < 3
+		})
+		var want []int
+		for i := start; i < n && len(want) < 3; i++ {
+			want = append(want, i)
+		}
+		assert.Equal(t, want, got, "from %d", start)
+	}
+}

@@ -304,15 +304,13 @@ func (d *dataplane) poll(w http.ResponseWriter, req *http.Request) {
 	known, _ := strconv.Atoi(q.Get("names"))
 	evAfter, _ := strconv.Atoi(q.Get("events"))
 	out := pollReply{Samples: [][9]int64{}, NextSample: after, Names: map[int]string{}}
-	i, top := 0, 0
-	d.rec.Each(func(s record.Sample) {
-		if i >= after && len(out.Samples) < maxPollSamples {
-			out.Samples = append(out.Samples, [9]int64{s.At, int64(s.LatencyUS), int64(s.Status), int64(s.Err),
-				int64(s.Service), int64(s.Version), int64(s.Instance), int64(s.Source), int64(s.Caller)})
-			top = max(top, int(s.Service), int(s.Version), int(s.Instance), int(s.Caller))
-			out.NextSample = i + 1
-		}
-		i++
+	top := 0
+	d.rec.EachFrom(after, func(i int, s record.Sample) bool {
+		out.Samples = append(out.Samples, [9]int64{s.At, int64(s.LatencyUS), int64(s.Status), int64(s.Err),
+			int64(s.Service), int64(s.Version), int64(s.Instance), int64(s.Source), int64(s.Caller)})
+		top = max(top, int(s.Service), int(s.Version), int(s.Instance), int(s.Caller))
+		out.NextSample = i + 1
+		return len(out.Samples) < maxPollSamples
 	})
 	for k := known; k <= top; k++ {
 		out.Names[k] = d.rec.Name(uint16(k))

@@ -389,3 +389,32 @@ func TestRemoveStaleBuildDirs(t *testing.T) {
 	assert.DirExists(t, mine, "a live builder keeps its directory")
 	assert.DirExists(t, other)
 }
+
+// More samples than one reply holds: poll asks again until it has them all,
+// in order, each once.
+func TestPollCatchesUpInBatches(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	d := newDataplane(ctx)
+	api := httptest.NewServer(d.handler())
+	t.Cleanup(func() { api.Close(); cancel(); d.close() })
+	rec := record.NewRecorder(time.Unix(0, 0))
+	c := newDPClient(api.URL, rec, nil)
+	t.Cleanup(c.close)
+	svc := d.rec.Intern("a")
+	const n = maxPollSamples + 7
+	for i := 0; i < n; i++ {
+		d.rec.Add(record.Sample{At: int64(i), Status: 200, Source: record.Hop, Service: svc})
+	}
+	got, err := c.poll(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, n, got)
+	i := int64(0)
+	rec.Each(func(s record.Sample) {
+		assert.Equal(t, i, s.At)
+		i++
+	})
+	assert.EqualValues(t, n, i)
+	got, err = c.poll(ctx)
+	require.NoError(t, err)
+	assert.Zero(t, got, "nothing new")
+}
