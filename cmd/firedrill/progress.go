@@ -13,6 +13,7 @@ import (
 
 	"github.com/firedrill/firedrill/record"
 	"github.com/firedrill/firedrill/scenarios"
+	"github.com/firedrill/firedrill/simulator"
 )
 
 // progress shows a run as it happens: bars on a terminal, plain timestamped
@@ -153,6 +154,10 @@ func (b *bars) Event(e record.Event) {
 		b.step = "rolled back"
 	case record.EvPromoted:
 		b.step = "promoted"
+	case simulator.EvGateOpened:
+		b.step = fmt.Sprintf("step %v: gate open (firedrill approve|reject)", e.Fields["step"])
+	case simulator.EvAlert:
+		b.step = "alert raised (firedrill decide RUN rollback|ignore)"
 	case record.EvFaultInjected:
 		b.active[fmt.Sprint(e.Fields["fault"])] = true
 	case record.EvFaultReverted:
