@@ -32,8 +32,9 @@ const (
 	DefaultWindow         = Duration(5 * time.Second)
 )
 
-// ApplyDefaults fills every unset field with its default. Zero means unset,
-// so a default can't be overridden with zero (start_at: 0 reads as 5s).
+// ApplyDefaults fills every unset field with its default. Zero means unset
+// here; Parse keeps the zeros a file writes where zero is a value of its
+// own (zeros.go: start_at, error_margin, latency_margin, scale_down_delay).
 // Parse calls it; call it yourself on a scenario built in code before
 // Validate. It is idempotent and never fails: nil entries are left for
 // Validate to report.

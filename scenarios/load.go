@@ -49,7 +49,9 @@ func parseFor(file string, data []byte, runtime string) (*Scenario, error) {
 	if runtime != "" {
 		s.Runtime = runtime
 	}
+	zeros := s.explicitZeros(d.pos) // zeros.go: start_at: 0 means at once
 	s.ApplyDefaults()
+	s.keepZeros(zeros, d.pos)
 	errs := d.errs
 	if err := s.Validate(); err != nil {
 		var es *Errors
