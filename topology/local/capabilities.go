@@ -2,13 +2,7 @@ package local
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io"
-	"net/http"
-	"net/url"
-	"strconv"
-	"time"
 
 	"github.com/firedrill/firedrill/topology"
 	"github.com/firedrill/firedrill/topology/router"
@@ -22,12 +16,6 @@ var (
 	_ topology.SyntheticTraffic = (*topo)(nil)
 	_ topology.FeatureFlags     = (*topo)(nil)
 )
-
-// flagTimeout bounds one instance's flag flip.
-const flagTimeout = 2 * time.Second
-
-// flagClient talks to instances directly (never through an environment proxy).
-var flagClient = &http.Client{Transport: &http.Transport{Proxy: nil, DisableKeepAlives: true}, Timeout: flagTimeout}
 
 // RetireInstances takes the n oldest instances of a version out of the
 // router, drains and stops them.
@@ -80,46 +68,16 @@ func (t *topo) StartSynthetic(_ context.Context, name, version string, rate floa
 	return s.router.StartSynthetic(version, rate, paths)
 }
 
-// SetFlag flips a feature flag on every instance of a version (POST
-// /flags/{flag}?on=..., which the httpsvc fixture serves). Every instance
-// is tried; the error names those that failed.
+// SetFlag flips a feature flag on every instance of a version
+// (topology.PostFlags).
 func (t *topo) SetFlag(ctx context.Context, name, version, flag string, on bool) error {
 	s := t.service(name)
 	if s == nil {
 		return fmt.Errorf("set flag: no service %q in the topology", name)
 	}
-	ins := t.instances(s, version)
-	if len(ins) == 0 {
-		return fmt.Errorf("set flag %s: %s has no instance of version %s", flag, name, version)
+	var targets []topology.FlagTarget
+	for _, in := range t.instances(s, version) {
+		targets = append(targets, topology.FlagTarget{Name: in.name, Addr: in.addr})
 	}
-	var errs []error
-	for _, in := range ins {
-		if err := postFlag(ctx, in.addr, flag, on); err != nil {
-			errs = append(errs, fmt.Errorf("instance %s: %w", in.name, err))
-		}
-	}
-	if err := errors.Join(errs...); err != nil {
-		return fmt.Errorf("set flag %s=%v on %s %s: %w; the service must serve POST /flags/{name}?on= (the httpsvc fixture does)", flag, on, name, version, err)
-	}
-	return nil
-}
-
-func postFlag(ctx context.Context, addr, flag string, on bool) error {
-	ctx, cancel := context.WithTimeout(ctx, flagTimeout)
-	defer cancel()
-	u := "http://" + addr + "/flags/" + url.PathEscape(flag) + "?on=" + strconv.FormatBool(on)
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, nil)
-	if err != nil {
-		return err
-	}
-	resp, err := flagClient.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
-	if resp.StatusCode/100 != 2 {
-		return fmt.Errorf("POST %s: status %d: %s", u, resp.StatusCode, body)
-	}
-	return nil
+	return topology.PostFlags(ctx, name, version, flag, on, targets)
 }
