@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -37,8 +38,12 @@ type ControlInfo struct {
 	Started  time.Time `json:"started"`
 }
 
-// ControlDir is where live runs announce their control endpoints.
-func ControlDir() string { return filepath.Join(os.TempDir(), "firedrill-control") }
+// ControlDir is where live runs announce their control endpoints: one
+// directory per user, so that users of a shared machine do not block each
+// other (and only the user's own runs can be decided).
+func ControlDir() string {
+	return filepath.Join(os.TempDir(), "firedrill-control-"+strconv.Itoa(os.Getuid()))
+}
 
 type decisionRequest struct {
 	Action string `json:"action"`

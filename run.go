@@ -216,8 +216,7 @@ func (r *runner) run(ctx context.Context) error {
 		return err
 	}
 
-	// Live decisions (control.go) are served before traffic starts: a
-	// failure to serve them stops the run before anything runs.
+	// Live decisions (control.go) are served from before traffic starts.
 	desk := r.opts.Desk
 	if r.sc.Rollout != nil && r.opts.Control {
 		if desk == nil {
@@ -225,11 +224,14 @@ func (r *runner) run(ctx context.Context) error {
 		}
 		stop, err := startControl(desk, ControlInfo{RunID: r.runID, Scenario: r.sc.Name, OutDir: r.dir, Started: time.Now().UTC()})
 		if err != nil {
-			return &InfraError{err}
+			// The scheduled decisions still hold: the rehearsal goes on.
+			r.events.Add(record.Event{Kind: EvControl, Message: "no live decisions in this run: " + err.Error(),
+				Fields: map[string]any{"run_id": r.runID, "error": err.Error()}})
+		} else {
+			defer stop()
+			r.events.Add(record.Event{Kind: EvControl, Message: fmt.Sprintf("live decisions: firedrill approve|reject|decide %s", r.runID),
+				Fields: map[string]any{"run_id": r.runID}})
 		}
-		defer stop()
-		r.events.Add(record.Event{Kind: EvControl, Message: fmt.Sprintf("live decisions: firedrill approve|reject|decide %s", r.runID),
-			Fields: map[string]any{"run_id": r.runID}})
 	}
 
 	tr := r.sc.Traffic
