@@ -1,0 +1,64 @@
+package firedrill
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/firedrill/firedrill/simulator"
+)
+
+// The control endpoint announces itself, refuses a caller without the
+// token, says when nothing waits, and is gone after stop. (Decisions that
+// are applied are shown end to end by TestLiveApprovalThroughCLI.)
+func TestControlEndpoint(t *testing.T) {
+	id := "test" + newRunID()
+	stop, err := startControl(simulator.NewDesk(), ControlInfo{RunID: id, Scenario: "s", OutDir: t.TempDir(), Started: time.Now()})
+	require.NoError(t, err)
+	defer stop()
+	info, err := FindRun(id)
+	require.NoError(t, err)
+	assert.Equal(t, os.Getpid(), info.PID)
+	assert.True(t, strings.HasPrefix(info.Addr, "127.0.0.1:"), "loopback only: %s", info.Addr)
+	st, err := os.Stat(filepath.Join(ControlDir(), id+".json"))
+	require.NoError(t, err)
+	assert.Equal(t, os.FileMode(0o600), st.Mode().Perm(), "the token is the user's")
+
+	resp, err := http.Post("http://"+info.Addr+"/v1/decisions", "application/json", strings.NewReader(`{"action":"approve"}`))
+	require.NoError(t, err)
+	var reply decisionReply
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&reply))
+	resp.Body.Close()
+	assert.Equal(t, http.StatusUnauthorized, resp.StatusCode)
+
+	// No controller reads the desk: after its wait the run says nothing waits.
+	_, err = Decide(context.Background(), id, "approve", "tester")
+	assert.ErrorContains(t, err, "nothing waits for a decision")
+	_, err = Decide(context.Background(), id, "promote", "tester")
+	assert.ErrorContains(t, err, `unknown decision "promote"`)
+
+	stop()
+	_, err = FindRun(id)
+	assert.Error(t, err, "the announcement is gone")
+}
+
+// An announcement whose harness died (SIGKILL) is swept, not offered.
+func TestLiveRunsSweepsDeadHarnesses(t *testing.T) {
+	require.NoError(t, os.MkdirAll(ControlDir(), 0o700))
+	path := filepath.Join(ControlDir(), "dead"+newRunID()+".json")
+	b, _ := json.Marshal(ControlInfo{RunID: "dead", PID: 1 << 22, Addr: "127.0.0.1:1"}) // above pid_max
+	require.NoError(t, os.WriteFile(path, b, 0o600))
+	for _, r := range LiveRuns() {
+		assert.NotEqual(t, "dead", r.RunID)
+	}
+	_, err := os.Stat(path)
+	assert.True(t, os.IsNotExist(err), "swept")
+}
