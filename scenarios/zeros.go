@@ -4,7 +4,7 @@ import "fmt"
 
 // Defaults fill zero values, so for most keys zero means "unset". For the
 // keys below zero is a value of its own (start the rollout at once, keep
-// no margin, scale the old stack down at once): when the file writes it,
+// no margin, scale the old stack down at once, a database without replicas): when the file writes it,
 // it is kept instead of being replaced by the default.
 
 // zeroable is one such key: its path in the file, the path it inherits
@@ -19,6 +19,10 @@ func durZero(path string, d *Duration) zeroable {
 	return zeroable{path: path, isZero: func() bool { return *d == 0 }, reset: func() { *d = 0 }}
 }
 
+func intZero(path string, n *int) zeroable {
+	return zeroable{path: path, isZero: func() bool { return *n == 0 }, reset: func() { *n = 0 }}
+}
+
 func floatZero(path, inherits string, f *float64) zeroable {
 	return zeroable{path: path, inherits: inherits, isZero: func() bool { return *f == 0 }, reset: func() { *f = 0 }}
 }
@@ -26,11 +30,17 @@ func floatZero(path, inherits string, f *float64) zeroable {
 // zeroables lists the keys where zero is meaningful, for the scenario as
 // it is now (before defaults, a step may have no analysis yet).
 func (s *Scenario) zeroables() []zeroable {
+	var out []zeroable
+	for name, d := range s.Databases {
+		if d != nil { // a primary alone
+			out = append(out, intZero(child(child("databases", name), "replicas"), &d.Replicas))
+		}
+	}
 	r := s.Rollout
 	if r == nil {
-		return nil
+		return out
 	}
-	out := []zeroable{durZero("rollout.start_at", &r.StartAt)}
+	out = append(out, durZero("rollout.start_at", &r.StartAt))
 	margins := func(p, inherits string, a *Analysis) {
 		out = append(out, floatZero(p+".error_margin", inherits+".error_margin", &a.ErrorMargin),
 			floatZero(p+".latency_margin", inherits+".latency_margin", &a.LatencyMargin))

@@ -36,3 +36,19 @@ func TestExplicitZerosAreKept(t *testing.T) {
 	assert.Zero(t, s.Rollout.BlueGreen.ScaleDownDelay)
 	assert.Equal(t, DefaultPreviewFor, s.Rollout.BlueGreen.PreviewFor)
 }
+
+// replicas: 0 is a primary alone; left out, a database has one replica.
+func TestDatabaseWithoutReplicas(t *testing.T) {
+	text := `name: t
+services:
+  api: {fixture: httpsvc}
+databases:
+  alone: {replicas: 0, failover: none}
+  pair: {}
+traffic: {entry: api, rate: 10, duration: 10s}
+`
+	s, err := Parse("t.yaml", []byte(text))
+	require.NoError(t, err)
+	assert.Zero(t, s.Databases["alone"].Replicas)
+	assert.Equal(t, 1, s.Databases["pair"].Replicas)
+}
