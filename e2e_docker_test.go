@@ -23,13 +23,8 @@ func TestStrategiesOnDocker(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs seven rehearsals in containers")
 	}
+	needDocker(t)
 	ctx := context.Background()
-	if err := docker.Available(ctx); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("CI=true and %v", err)
-		}
-		t.Skipf("no Docker: %v", err)
-	}
 	for _, tc := range []struct{ file, outcome string }{
 		{"canary-healthy.yaml", reports.Promoted},
 		{"bluegreen.yaml", reports.RolledBack},
@@ -53,12 +48,34 @@ func TestStrategiesOnDocker(t *testing.T) {
 				t.Logf("%s on docker: regression -> rollback completed %.2f s, %d bad requests", tc.file,
 					ro.CompletedAt.Sub(*ro.RegressionAt).Seconds(), ro.Audit.BadRequests)
 			}
-			for _, what := range [][]string{{"ps", "-aq"}, {"network", "ls", "-q"}} {
-				args := append(what, "--filter", "label=firedrill.run="+res.RunID)
-				out, err := exec.Command("docker", args...).CombinedOutput()
-				require.NoError(t, err, string(out))
-				assert.Empty(t, strings.TrimSpace(string(out)), "docker %v: run %s left these behind", what, res.RunID)
-			}
+			assertNoContainersLeft(t, res.RunID)
 		})
+	}
+}
+
+// needDocker skips in -short mode and without a daemon, and fails without
+// one when CI=true (CI has Docker: a skip there would hide a broken setup).
+func needDocker(t *testing.T) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("runs containers")
+	}
+	if err := docker.Available(context.Background()); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("CI=true and %v", err)
+		}
+		t.Skipf("no Docker: %v", err)
+	}
+}
+
+// assertNoContainersLeft: nothing labelled with the run, container or
+// network, is left.
+func assertNoContainersLeft(t *testing.T, runID string) {
+	t.Helper()
+	for _, what := range [][]string{{"ps", "-aq"}, {"network", "ls", "-q"}} {
+		args := append(what, "--filter", "label=firedrill.run="+runID)
+		out, err := exec.Command("docker", args...).CombinedOutput()
+		require.NoError(t, err, string(out))
+		assert.Empty(t, strings.TrimSpace(string(out)), "docker %v: run %s left these behind", what, runID)
 	}
 }

@@ -109,9 +109,23 @@ func TestPostgresFailoverSyncLosesNothing(t *testing.T) {
 		t.Skip("runs PostgreSQL for 25 s")
 	}
 	t.Parallel()
-	res := runPG(t, load(t, "pg-failover-sync.yaml"), firedrill.Options{})
+	assertSyncFailover(t, runPG(t, load(t, "pg-failover-sync.yaml"), firedrill.Options{}))
+}
+
+func TestPostgresFailoverAsyncLosesAWindow(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs PostgreSQL for 25 s")
+	}
+	t.Parallel()
+	assertAsyncFailover(t, runPG(t, load(t, "pg-failover-async.yaml"), firedrill.Options{}))
+}
+
+// assertSyncFailover: pg-failover-sync on any runtime.
+func assertSyncFailover(t *testing.T, res *reports.Result) {
+	t.Helper()
 	allPassed(t, res)
 	f := ledgerFinding(t, res)
+	logRecovery(t, f)
 	assert.Zero(t, *f.LostWrites, "synchronous replication: every acknowledged write survived the primary")
 	assert.Greater(t, *f.AckedWrites, 500, "about 20 s of 50 writes/s, less the outage")
 	require.NotNil(t, f.RTOSeconds)
@@ -125,21 +139,32 @@ func TestPostgresFailoverSyncLosesNothing(t *testing.T) {
 	assert.False(t, pts[len(pts)-1].Streaming, "once its primary died the replica stopped streaming: a failure, not zero lag")
 }
 
-func TestPostgresFailoverAsyncLosesAWindow(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs PostgreSQL for 25 s")
-	}
-	t.Parallel()
-	res := runPG(t, load(t, "pg-failover-async.yaml"), firedrill.Options{})
+// assertAsyncFailover: pg-failover-async on any runtime. Replication lags
+// 2 s behind and promotion follows the kill by more than 1 s: what the
+// primary acknowledged in between is gone.
+func assertAsyncFailover(t *testing.T, res *reports.Result) {
+	t.Helper()
 	allPassed(t, res)
 	f := ledgerFinding(t, res)
-	// Replication lags 2 s behind and promotion follows the kill by more
-	// than 1 s: what the primary acknowledged in between is gone.
+	logRecovery(t, f)
 	assert.Positive(t, *f.LostWrites, "asynchronous replication with a delayed stream loses acknowledged writes")
 	assert.LessOrEqual(t, *f.LostWrites, 100, "no more than the 2 s in flight")
 	require.NotNil(t, f.RPOSeconds)
 	assert.Greater(t, *f.RPOSeconds, 0.0)
 	assert.Less(t, *f.RPOSeconds, 2.0)
+}
+
+// logRecovery puts the ledger's figures in the test log (for the notes).
+func logRecovery(t *testing.T, f reports.Recovery) {
+	t.Helper()
+	show := func(p *float64) string {
+		if p == nil {
+			return "-"
+		}
+		return time.Duration(*p * float64(time.Second)).Round(time.Millisecond).String()
+	}
+	t.Logf("acked %d, lost %d, RTO %s, RPO window %s, first write after %s",
+		*f.AckedWrites, *f.LostWrites, show(f.RTOSeconds), show(f.RPOSeconds), show(f.FirstWriteSeconds))
 }
 
 func TestPostgresLagGateRollsBack(t *testing.T) {
@@ -282,7 +307,12 @@ func TestPostgresMigrationExpandContract(t *testing.T) {
 		t.Skip("runs PostgreSQL for 30 s")
 	}
 	t.Parallel()
-	res := runPG(t, load(t, "pg-migration-expand-contract.yaml"), firedrill.Options{})
+	assertExpandContract(t, runPG(t, load(t, "pg-migration-expand-contract.yaml"), firedrill.Options{}))
+}
+
+// assertExpandContract: pg-migration-expand-contract on any runtime.
+func assertExpandContract(t *testing.T, res *reports.Result) {
+	t.Helper()
 	allPassed(t, res)
 	assert.Equal(t, reports.Promoted, res.Rollout.Outcome)
 	assert.Contains(t, res.Expectations[2].Detail, "verify_sql counted 0", "old and new columns agreed before the contract")

@@ -15,6 +15,7 @@ import (
 	"github.com/firedrill/firedrill/record"
 	"github.com/firedrill/firedrill/scenarios"
 	"github.com/firedrill/firedrill/topology/pg"
+	"github.com/firedrill/firedrill/topology/pg/pgdocker"
 	"github.com/firedrill/firedrill/topology/toxi"
 	"github.com/firedrill/firedrill/traffic"
 )
@@ -41,6 +42,10 @@ type statefulRun struct {
 	toxi    *toxi.Server
 	toxiLog *os.File
 	dbs     map[string]*dbRun
+	// containers runs the servers on the docker runtime (nil: local
+	// processes); its proxies listen on its network's gateway, which the
+	// services' containers reach.
+	containers *pgdocker.Host
 
 	ledger   *traffic.Ledger
 	ledgerDB *dbRun
@@ -95,12 +100,23 @@ func (r *runner) startDatabases(ctx context.Context) error {
 		return &InfraError{fmt.Errorf("start Toxiproxy for the databases: %w", err)}
 	}
 	client := toxiclient.NewClient(st.toxi.URL())
+	var host pg.Host // nil: local processes
+	if r.res.Runtime == "docker" {
+		h, err := pgdocker.New(ctx, pgdocker.Options{RunID: r.runID, Scenario: r.sc.Name})
+		if err != nil {
+			if ctx.Err() != nil {
+				return fmt.Errorf("%w while the databases' containers were prepared", ErrInterrupted)
+			}
+			return &InfraError{fmt.Errorf("run the databases as containers: %w", err)}
+		}
+		st.containers, host = h, h
+	}
 	for _, name := range r.sc.DatabaseNames() {
 		spec := r.sc.Databases[name]
 		cl, err := pg.Start(ctx, pg.Config{
 			Name: name, Replicas: spec.Replicas, Sync: spec.Replication == scenarios.ReplSync, Settings: spec.Settings,
 			RunID: r.runID, LogDir: filepath.Join(r.dir, "logs"), Toxiproxy: client, Events: r.events,
-			StartTimeout: spec.StartTimeout.D(),
+			StartTimeout: spec.StartTimeout.D(), Host: host,
 		})
 		if err != nil {
 			if ctx.Err() != nil {
@@ -130,7 +146,9 @@ func (r *runner) startDatabases(ctx context.Context) error {
 }
 
 // databaseAddr gives a service its proxy to a database's primary
-// (topology.Options.DatabaseAddr).
+// (topology.Options.DatabaseAddr): on 127.0.0.1 for local processes, on the
+// databases' network gateway for containers (an address of this machine
+// that containers on any of its bridge networks reach).
 func (r *runner) databaseAddr(service, db string) (string, bool) {
 	if r.db == nil || r.db.dbs[db] == nil {
 		return "", false
@@ -254,6 +272,11 @@ func (r *runner) stopDatabases() {
 	var errs []error
 	for _, d := range st.dbs {
 		if err := d.cl.Close(ctx); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if st.containers != nil {
+		if err := st.containers.Close(ctx); err != nil {
 			errs = append(errs, err)
 		}
 	}

@@ -36,14 +36,6 @@ func (c *checker) database(name string, d *Database, p string) {
 		c.atKey(p, "%q is also a service; give the database another name", name)
 	}
 	c.oneOf(p+".engine", d.Engine, Engines, "engine")
-	if c.s.Runtime == "docker" {
-		for _, svc := range c.s.Services {
-			if svc != nil && slices.Contains(svc.DependsOn, name) {
-				c.atKey(p, "databases run as local processes; containers of the docker runtime cannot reach them yet (%s depends on it): use runtime: local", svc.Name)
-				break
-			}
-		}
-	}
 	if d.Replicas < 0 || d.Replicas > MaxDatabaseReplicas {
 		c.at(p+".replicas", "must be 0 to %d streaming replicas, not %d", MaxDatabaseReplicas, d.Replicas)
 	}

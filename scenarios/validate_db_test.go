@@ -63,7 +63,6 @@ func TestDatabaseScenarioInvalid(t *testing.T) {
 		name, yaml, want string
 	}{
 		{"unknown replication", strings.Replace(dbBase, "replication: sync", "replication: semi", 1), `unknown replication "semi"`},
-		{"docker service on a database", "runtime: docker\n" + dbBase, "containers of the docker runtime cannot reach them"},
 		{"negative replicas", strings.Replace(dbBase, "replicas: 1", "replicas: -1", 1), "must be 0 to 5 streaming replicas, not -1"},
 		{"too many replicas", strings.Replace(dbBase, "replicas: 1", "replicas: 9", 1), "must be 0 to 5 streaming replicas"},
 		{"external without command", strings.Replace(dbBase, "replication: sync", "replication: sync\n    failover: external", 1), "write failover_command"},
@@ -97,6 +96,21 @@ func TestDatabaseScenarioInvalid(t *testing.T) {
 			assert.Contains(t, err.Error(), "t.yaml:", "errors carry a position")
 		})
 	}
+}
+
+// Databases run on the docker runtime too (as containers), also for
+// services that depend on them: every stateful example validates for it.
+func TestDatabaseScenariosOnDocker(t *testing.T) {
+	for _, name := range []string{"pg-failover-sync.yaml", "pg-failover-async.yaml", "pg-backup-restore.yaml",
+		"pg-migration-expand-contract.yaml", "pg-migration-breaking.yaml", "pg-lag-gate.yaml"} {
+		s, err := LoadFor("examples/"+name, "docker")
+		require.NoError(t, err, name)
+		assert.Equal(t, "docker", s.Runtime)
+		assert.NotEmpty(t, s.Databases)
+	}
+	s, err := Parse("t.yaml", []byte("runtime: docker\n"+dbBase))
+	require.NoError(t, err, "a service depending on its database")
+	assert.Equal(t, "docker", s.Runtime)
 }
 
 // $defs.database is not reached by TestSchemaMatchesTypes (databases is a

@@ -34,7 +34,7 @@ func removeRun(ctx context.Context, c *client.Client, runID, skip string) (int, 
 			continue
 		}
 		wg.Go(func() {
-			err := removeContainer(ctx, c, ct.ID)
+			err := RemoveContainer(ctx, c, ct.ID)
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {
@@ -67,7 +67,9 @@ func removeRun(ctx context.Context, c *client.Client, runID, skip string) (int, 
 	return n, errors.Join(errs...)
 }
 
-func removeContainer(ctx context.Context, c *client.Client, id string) error {
+// RemoveContainer force-removes a container (and its anonymous volumes); one
+// already gone or being removed by another remover is not an error.
+func RemoveContainer(ctx context.Context, c *client.Client, id string) error {
 	_, err := c.ContainerRemove(ctx, id, client.ContainerRemoveOptions{Force: true, RemoveVolumes: true})
 	if err != nil && !errdefs.IsNotFound(err) && !isRemovalInProgress(err) {
 		return fmt.Errorf("remove container %.12s: %w", id, err)
@@ -181,7 +183,7 @@ func RemoveLeftovers(ctx context.Context) ([]Leftover, error) {
 	var done []Leftover
 	for _, l := range left {
 		if l.Kind == "container" {
-			if err := removeContainer(ctx, c, l.ID); err != nil {
+			if err := RemoveContainer(ctx, c, l.ID); err != nil {
 				errs = append(errs, err)
 				continue
 			}

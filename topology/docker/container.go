@@ -44,7 +44,7 @@ func containerName(runID, name string) string { return "firedrill-" + runID + "-
 // 127.0.0.1 only; nothing is privileged. On error the container, if one was
 // created, is returned too (Down removes it by its label anyway).
 func (t *topo) runContainer(ctx context.Context, r containerReq) (testcontainers.Container, error) {
-	labels := runLabels(t.opts.RunID, t.sc.Name, r.role)
+	labels := RunLabels(t.opts.RunID, t.sc.Name, r.role)
 	maps.Copy(labels, r.labels)
 	exposed := make([]string, 0, len(r.publish))
 	bindings := network.PortMap{}

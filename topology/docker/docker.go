@@ -162,8 +162,10 @@ func processAlive(pid int) bool {
 	return s != 'Z' && s != 'X'
 }
 
-// runLabels are the labels of everything a run creates.
-func runLabels(runID, scenario, role string) map[string]string {
+// RunLabels are the labels of everything a run creates (role says what it
+// is: instance, dataplane, reaper, network, or a database of topology/pg/pgdocker);
+// clean, the reaper and FindLeftovers find them by these.
+func RunLabels(runID, scenario, role string) map[string]string {
 	return map[string]string{
 		LabelRun:      runID,
 		LabelScenario: scenario,

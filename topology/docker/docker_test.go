@@ -294,11 +294,11 @@ func TestCleanRemovesRunsWithoutALiveHarness(t *testing.T) {
 		removeLabelled(t, LabelRun+"="+dead)
 		removeLabelled(t, LabelRun+"="+live)
 	})
-	deadLabels := runLabels(dead, "clean", "network")
+	deadLabels := RunLabels(dead, "clean", "network")
 	deadLabels[LabelPID] = "999999999" // no such process
 	_, err = c.NetworkCreate(ctx, "firedrill-"+dead, client.NetworkCreateOptions{Driver: "bridge", Labels: deadLabels})
 	require.NoError(t, err)
-	_, err = c.NetworkCreate(ctx, "firedrill-"+live, client.NetworkCreateOptions{Driver: "bridge", Labels: runLabels(live, "clean", "network")})
+	_, err = c.NetworkCreate(ctx, "firedrill-"+live, client.NetworkCreateOptions{Driver: "bridge", Labels: RunLabels(live, "clean", "network")})
 	require.NoError(t, err)
 
 	left, err := FindLeftovers(ctx)

@@ -429,7 +429,7 @@ func (in *instance) remove(ctx context.Context, reason string) error {
 		secs := int(stopGrace.Seconds())
 		_, _ = in.t.c.ContainerStop(ctx, id, client.ContainerStopOptions{Timeout: &secs})
 	}
-	if err := removeContainer(ctx, in.t.c, id); err != nil {
+	if err := RemoveContainer(ctx, in.t.c, id); err != nil {
 		return fmt.Errorf("instance %s: %w", in.name, err)
 	}
 	in.event(record.EvInstanceStopped, reason+": container removed", map[string]any{"reason": reason})

@@ -161,7 +161,7 @@ func removeLabelled(t testing.TB, label string) {
 	f := client.Filters{}.Add("label", label)
 	cts, _ := c.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: f})
 	for _, ct := range cts.Items {
-		_ = removeContainer(ctx, c, ct.ID)
+		_ = RemoveContainer(ctx, c, ct.ID)
 	}
 	nets, _ := c.NetworkList(ctx, client.NetworkListOptions{Filters: f})
 	for _, n := range nets.Items {

@@ -30,8 +30,11 @@ func dependencyOrder(sc *scenarios.Scenario) ([]*scenarios.Service, error) {
 		state[s.Name] = 1
 		for _, d := range s.DependsOn {
 			ds := byName[d]
+			if ds == nil && sc.Database(d) != nil {
+				continue // databases are up before the topology (topology.Options.DatabaseAddr)
+			}
 			if ds == nil {
-				return fmt.Errorf("service %s depends on %s, which is not a service of the scenario (the docker runtime does not run databases yet); add it or fix depends_on", s.Name, d)
+				return fmt.Errorf("service %s depends on %s, which is not a service of the scenario; add it or fix depends_on", s.Name, d)
 			}
 			if err := visit(ds, append(path, s.Name)); err != nil {
 				return err

@@ -68,7 +68,7 @@ type launchSpec struct {
 // launch builds an instance's container command and environment: the same
 // template data as the local runtime, with Host 0.0.0.0, the container port,
 // and dependencies at dataplane:<edge proxy port>.
-func launch(spec *scenarios.Service, cs ContainerSpec, d topology.Deployment, runID, instance, fdImage string, deps map[string]string) (launchSpec, error) {
+func launch(spec *scenarios.Service, cs ContainerSpec, d topology.Deployment, runID, instance, fdImage string, deps map[string]string, dbs map[string]bool) (launchSpec, error) {
 	ls := launchSpec{Port: cs.Port, Env: map[string]string{}}
 	data := scenarios.TemplateData{Port: ls.Port, Host: "0.0.0.0", Service: spec.Name, Version: d.Version, Instance: instance}
 	dep := func(name string) string { return deps[name] }
@@ -93,6 +93,10 @@ func launch(spec *scenarios.Service, cs ContainerSpec, d topology.Deployment, ru
 		ls.Cmd = []string{"fixture", spec.Fixture, "--host", "0.0.0.0", "--port", strconv.Itoa(ls.Port),
 			"--service", spec.Name, "--version", d.Version, "--instance", instance}
 		for _, name := range spec.DependsOn {
+			if dbs[name] { // the fixture's schema-aware mode (fixtures/httpsvc/store.go)
+				ls.Cmd = append(ls.Cmd, "--db", deps[name])
+				continue
+			}
 			ls.Cmd = append(ls.Cmd, "--dep", name+"="+deps[name])
 		}
 	case spec.Image != "":

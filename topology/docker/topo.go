@@ -258,7 +258,7 @@ func (t *topo) createNetwork(ctx context.Context) error {
 		return err
 	}
 	defer t.creating.Done()
-	labels := runLabels(t.opts.RunID, t.sc.Name, "network")
+	labels := RunLabels(t.opts.RunID, t.sc.Name, "network")
 	res, err := t.c.NetworkCreate(ctx, t.netName, client.NetworkCreateOptions{Driver: "bridge", Labels: labels})
 	if err != nil {
 		return fmt.Errorf("create network %s: %w", t.netName, err)
@@ -380,6 +380,19 @@ func (t *topo) createRouters(ctx context.Context) error {
 			return fmt.Errorf("service %s: create its router: %w", s.spec.Name, err)
 		}
 		for _, d := range s.spec.DependsOn {
+			if t.sc.Database(d) != nil {
+				// The harness's proxy to the database's primary, on an
+				// address of this machine that containers reach.
+				addr, ok := "", false
+				if t.opts.DatabaseAddr != nil {
+					addr, ok = t.opts.DatabaseAddr(s.spec.Name, d)
+				}
+				if !ok {
+					return fmt.Errorf("service %s depends on database %s, but the harness gave no address for it", s.spec.Name, d)
+				}
+				s.deps[d] = addr
+				continue
+			}
 			ds := t.services[d]
 			name := proxyName(scenarios.Edge{From: s.spec.Name, To: d})
 			port := proxyBasePort + j
@@ -544,7 +557,11 @@ func (t *topo) newInstance(s *service, d topology.Deployment, index int) (*insta
 	if alias == "" {
 		alias = "i" + strconv.Itoa(index)
 	}
-	ls, err := launch(s.spec, s.cs, d, t.opts.RunID, name, t.image, s.deps)
+	dbs := map[string]bool{}
+	for _, dep := range s.spec.DependsOn {
+		dbs[dep] = t.sc.Database(dep) != nil
+	}
+	ls, err := launch(s.spec, s.cs, d, t.opts.RunID, name, t.image, s.deps, dbs)
 	if err != nil {
 		return nil, fmt.Errorf("service %s: instance %s: %w", s.spec.Name, name, err)
 	}

@@ -265,15 +265,16 @@ func TestHoldReaperGivesUpWithItsContext(t *testing.T) {
 }
 
 func TestLaunchSpec(t *testing.T) {
-	deps := map[string]string{"back": "dataplane:20000"}
-	fixture := &scenarios.Service{Name: "front", Fixture: "httpsvc", Version: "v1", DependsOn: []string{"back"},
+	deps := map[string]string{"back": "dataplane:20000", "db": "172.18.0.1:40001"}
+	fixture := &scenarios.Service{Name: "front", Fixture: "httpsvc", Version: "v1", DependsOn: []string{"back", "db"},
 		Env: map[string]string{"DEP_TIMEOUT": "1s", "SELF": "{{.Instance}}@{{.Host}}:{{.Port}}"}, Args: []string{"--retries", "2"}}
 	ls, err := launch(fixture, ContainerSpec{Port: DefaultPort}, topology.Deployment{Version: "v2", Env: map[string]string{"ERROR_RATE": "0.3"}, Args: []string{"--seed", "4"}},
-		"run1", "front-v2-0", "firedrill-local:abc", deps)
+		"run1", "front-v2-0", "firedrill-local:abc", deps, map[string]bool{"db": true})
 	require.NoError(t, err)
 	assert.Equal(t, "firedrill-local:abc", ls.Image)
 	assert.Equal(t, []string{"fixture", "httpsvc", "--host", "0.0.0.0", "--port", "8080", "--service", "front",
-		"--version", "v2", "--instance", "front-v2-0", "--dep", "back=dataplane:20000", "--retries", "2", "--seed", "4"}, ls.Cmd)
+		"--version", "v2", "--instance", "front-v2-0", "--dep", "back=dataplane:20000", "--db", "172.18.0.1:40001", "--retries", "2", "--seed", "4"}, ls.Cmd,
+		"a database is the fixture's --db (the harness's proxy to the primary), not a --dep")
 	assert.Equal(t, map[string]string{
 		"DEP_TIMEOUT": "1s", "SELF": "front-v2-0@0.0.0.0:8080", "ERROR_RATE": "0.3",
 		"FIREDRILL_RUN_ID": "run1", "FIREDRILL_SERVICE": "front", "FIREDRILL_VERSION": "v2", "FIREDRILL_INSTANCE": "front-v2-0", "PORT": "8080",
@@ -281,21 +282,21 @@ func TestLaunchSpec(t *testing.T) {
 
 	img := &scenarios.Service{Name: "api", Image: "acme/api:1", DependsOn: []string{"back"},
 		Command: []string{"serve", "--listen", ":{{.Port}}", "--db", `{{depurl "back"}}`}}
-	ls, err = launch(img, ContainerSpec{Port: 9000, Entrypoint: []string{"/bin/api"}}, topology.Deployment{Version: "v1"}, "run1", "api-v1-0", "fd", deps)
+	ls, err = launch(img, ContainerSpec{Port: 9000, Entrypoint: []string{"/bin/api"}}, topology.Deployment{Version: "v1"}, "run1", "api-v1-0", "fd", deps, nil)
 	require.NoError(t, err)
 	assert.Equal(t, "acme/api:1", ls.Image)
 	assert.Equal(t, []string{"/bin/api"}, ls.Entrypoint)
 	assert.Equal(t, []string{"serve", "--listen", ":9000", "--db", "http://dataplane:20000"}, ls.Cmd)
 
 	img.Command = nil
-	ls, err = launch(img, ContainerSpec{Port: 9000}, topology.Deployment{Version: "v1"}, "run1", "api-v1-0", "fd", deps)
+	ls, err = launch(img, ContainerSpec{Port: 9000}, topology.Deployment{Version: "v1"}, "run1", "api-v1-0", "fd", deps, nil)
 	require.NoError(t, err)
 	assert.Nil(t, ls.Cmd, "no command: the image's own CMD")
 	assert.Nil(t, ls.Entrypoint, "no entrypoint: the image's own (an empty one would clear it)")
 
-	_, err = launch(&scenarios.Service{Name: "c", Command: []string{"x"}}, ContainerSpec{}, topology.Deployment{}, "r", "c-v1-0", "fd", nil)
+	_, err = launch(&scenarios.Service{Name: "c", Command: []string{"x"}}, ContainerSpec{}, topology.Deployment{}, "r", "c-v1-0", "fd", nil, nil)
 	require.ErrorContains(t, err, "runs only those")
-	_, err = launch(&scenarios.Service{Name: "c", Image: "i", Args: []string{`{{dep "nope"}}`}}, ContainerSpec{}, topology.Deployment{}, "r", "c-v1-0", "fd", deps)
+	_, err = launch(&scenarios.Service{Name: "c", Image: "i", Args: []string{`{{dep "nope"}}`}}, ContainerSpec{}, topology.Deployment{}, "r", "c-v1-0", "fd", deps, nil)
 	require.ErrorContains(t, err, "nope")
 }
 

@@ -36,12 +36,12 @@ func (c *Cluster) Backup(ctx context.Context, name string) (*Backup, error) {
 		return nil, fmt.Errorf("backup %s: the primary is not running", name)
 	}
 	b := &Backup{Name: name, Dir: filepath.Join(c.base, "backup-"+safe(name)), From: p.name}
-	_, port, _ := cutAddr(p.Addr())
+	host, port, _ := cutAddr(p.Addr())
 	pr, pw := io.Pipe()
 	var wg sync.WaitGroup
 	wg.Go(func() { b.watch(pr, p.log) })
 	b.StartedAt = time.Now()
-	err := c.run(ctx, pw, "pg_basebackup", "-D", b.Dir, "-h", "127.0.0.1", "-p", port, "-U", Superuser,
+	err := c.run(ctx, pw, "pg_basebackup", "-D", b.Dir, "-h", host, "-p", port, "-U", Superuser,
 		"-X", "stream", "-c", "fast", "--no-sync", "--verbose")
 	b.EndedAt = time.Now()
 	_ = pw.Close()
@@ -90,11 +90,14 @@ func (c *Cluster) Restore(ctx context.Context, b *Backup) (*Node, error) {
 	c.mu.Lock()
 	idx := len(c.nodes)
 	c.mu.Unlock()
-	n, err := c.newNode(idx, RoleRestored, c.cfg.Name+"-restore-"+safe(b.Name))
+	// A restore runs as a local process on every host: the backup is a
+	// directory of this machine. It listens on loopback whatever the
+	// backup's configuration says (it may come from a container).
+	host := restoreHost{c: c, dir: b.Dir}
+	n, err := c.newNode(ctx, idx, RoleRestored, c.cfg.Name+"-restore-"+safe(b.Name), host, ServerSpec{})
 	if err != nil {
 		return nil, err
 	}
-	n.dir = b.Dir
 	// The backup came from a server with synchronous_standby_names maybe
 	// set: a restored server waiting for replicas would hang every commit.
 	auto := filepath.Join(b.Dir, "postgresql.auto.conf")
@@ -122,9 +125,29 @@ func (c *Cluster) Discard(ctx context.Context, n *Node) error {
 		}
 	}
 	c.mu.Unlock()
-	removeSegments(filepath.Dir(n.dir))
-	if rerr := os.RemoveAll(n.dir); rerr != nil && err == nil {
+	dir := n.DataDir()
+	removeSegments(filepath.Dir(dir))
+	if rerr := os.RemoveAll(dir); rerr != nil && err == nil {
 		err = rerr
 	}
 	return err
+}
+
+// restoreHost runs one local server on a backup's directory.
+type restoreHost struct {
+	c   *Cluster
+	dir string
+}
+
+func (h restoreHost) ProxyIP() string { return "127.0.0.1" }
+
+func (h restoreHost) Settings() map[string]string { return nil }
+
+func (h restoreHost) NewServer(_ context.Context, spec ServerSpec) (Server, error) {
+	s, err := h.c.newLocalServer(spec, h.dir)
+	if err != nil {
+		return nil, err
+	}
+	s.args = []string{"-c", "listen_addresses=127.0.0.1"}
+	return s, nil
 }

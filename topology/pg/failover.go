@@ -24,7 +24,7 @@ func (c *Cluster) ClientProxy(client string) (string, error) {
 			return p.Listen, nil
 		}
 	}
-	p, err := c.toxi.CreateProxy(name, "127.0.0.1:0", c.primary.Addr())
+	p, err := c.toxi.CreateProxy(name, c.host.ProxyIP()+":0", c.primary.Addr())
 	if err != nil {
 		return "", fmt.Errorf("create client proxy %s: %w", name, err)
 	}

@@ -4,17 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strconv"
 	"sync"
-	"syscall"
 	"time"
 
 	toxiclient "github.com/Shopify/toxiproxy/v2/client"
-
-	"github.com/firedrill/firedrill/topology/local"
 )
 
 // Role is what a node is to the harness.
@@ -36,8 +32,7 @@ type Node struct {
 	c       *Cluster
 	index   int
 	name    string
-	port    int
-	dir     string
+	srv     Server
 	logPath string
 	log     *os.File
 	// repl is the proxy this node replicates through (nil for the first primary).
@@ -47,37 +42,27 @@ type Node struct {
 	op sync.Mutex
 
 	mu     sync.Mutex
-	p      *proc
+	p      *Proc
 	role   Role
 	paused bool
 	gone   bool // destroyed: never started again
 }
 
-type proc struct {
-	cmd  *exec.Cmd
-	pid  int
-	done chan struct{}
-	// stopping is set when the harness stops it (no "exited on its own" event).
-	stopping bool
-}
-
-func (p *proc) exited() bool {
-	select {
-	case <-p.done:
-		return true
-	default:
-		return false
-	}
-}
-
 // Name is the node's name, e.g. "db-1".
 func (n *Node) Name() string { return n.name }
 
-// Addr is host:port where the server listens (direct, not through a proxy).
-func (n *Node) Addr() string { return "127.0.0.1:" + strconv.Itoa(n.port) }
+// Addr is host:port where the harness reaches the server (direct, not
+// through a proxy).
+func (n *Node) Addr() string { return n.srv.Addr() }
 
-// DataDir is the node's data directory.
-func (n *Node) DataDir() string { return n.dir }
+// DataDir is the node's data directory on this machine ("" when it lives
+// elsewhere, as in a container).
+func (n *Node) DataDir() string {
+	if s, ok := n.srv.(*localServer); ok {
+		return s.dir
+	}
+	return ""
+}
 
 // LogPath is the node's log file.
 func (n *Node) LogPath() string { return n.logPath }
@@ -95,28 +80,28 @@ func (n *Node) setRole(r Role) {
 	n.mu.Unlock()
 }
 
-// Running reports whether the server's process is up (paused counts as up).
+// Running reports whether the server is up (paused counts as up).
 func (n *Node) Running() bool {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	return n.p != nil && !n.p.exited()
 }
 
-// Paused reports whether the node is SIGSTOPped.
+// Paused reports whether the node is frozen.
 func (n *Node) Paused() bool {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	return n.paused
 }
 
-// Pid is the postmaster's pid, 0 when it is not running.
+// Pid is the postmaster's pid, 0 when it is not running (or unknown).
 func (n *Node) Pid() int {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if n.p == nil || n.p.exited() {
 		return 0
 	}
-	return n.p.pid
+	return n.p.Pid
 }
 
 // ReplicationProxy is the Toxiproxy proxy this node replicates through ("" for
@@ -128,29 +113,31 @@ func (n *Node) ReplicationProxy() string {
 	return n.repl.Name
 }
 
-// newNode reserves a port, a data directory path and a log for node i
-// (named Name-i unless name is given).
-func (c *Cluster) newNode(i int, role Role, name string) (*Node, error) {
-	port, err := local.FreePort()
-	if err != nil {
-		return nil, err
-	}
+// newNode opens the log of node i (named Name-i unless name is given) and
+// prepares its server on host with spec (Name and Log are filled in).
+func (c *Cluster) newNode(ctx context.Context, i int, role Role, name string, host Host, spec ServerSpec) (*Node, error) {
 	if name == "" {
 		name = fmt.Sprintf("%s-%d", c.cfg.Name, i)
 	}
-	n := &Node{c: c, index: i, name: name, port: port, role: role}
-	n.dir = filepath.Join(c.base, n.name)
+	n := &Node{c: c, index: i, name: name, role: role}
 	logDir := c.cfg.LogDir
 	if logDir == "" {
 		logDir = c.base
 	}
 	n.logPath = filepath.Join(logDir, "postgres-"+n.name+".log")
+	var err error
 	if n.log, err = os.OpenFile(n.logPath, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644); err != nil {
 		return nil, fmt.Errorf("open the log of %s: %w; check that %s is writable", n.name, err, logDir)
+	}
+	spec.Cluster, spec.Name, spec.Log = c.cfg.Name, n.name, n.log
+	if n.srv, err = host.NewServer(ctx, spec); err != nil {
+		_ = n.log.Close()
+		return nil, fmt.Errorf("prepare the server of %s: %w", n.name, err)
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.closed {
+		_ = n.srv.Destroy(context.WithoutCancel(ctx))
 		_ = n.log.Close()
 		return nil, fmt.Errorf("cluster %s is closed: %w", c.cfg.Name, context.Canceled)
 	}
@@ -158,8 +145,8 @@ func (c *Cluster) newNode(i int, role Role, name string) (*Node, error) {
 	return n, nil
 }
 
-// spawnLocked starts the postmaster; n.op must be held.
-func (n *Node) spawnLocked() error {
+// spawnLocked starts the server; n.op must be held.
+func (n *Node) spawnLocked(ctx context.Context) error {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if n.gone {
@@ -168,25 +155,23 @@ func (n *Node) spawnLocked() error {
 	if n.p != nil && !n.p.exited() {
 		return nil
 	}
-	cmd := n.c.command(n.log, "postgres", "-D", n.dir, "-p", strconv.Itoa(n.port), "-c", "cluster_name="+n.name)
 	fmt.Fprintf(n.log, "=== firedrill %s: starting %s on %s\n", time.Now().UTC().Format(time.RFC3339Nano), n.name, n.Addr())
-	if err := local.Spawn(cmd); err != nil {
-		return fmt.Errorf("start postgres for %s: %w", n.name, err)
+	p, err := n.srv.Start(ctx)
+	if err != nil {
+		return err
 	}
-	p := &proc{cmd: cmd, pid: cmd.Process.Pid, done: make(chan struct{})}
 	n.p, n.paused = p, false
 	go n.reap(p)
 	return nil
 }
 
-func (n *Node) reap(p *proc) {
-	err := p.cmd.Wait()
+func (n *Node) reap(p *Proc) {
+	<-p.Done()
 	n.mu.Lock()
 	stopping := p.stopping
 	n.mu.Unlock()
-	close(p.done)
 	if !stopping {
-		n.c.event(EvNodeExited, n, fmt.Sprintf("postgres %s exited on its own: %v", n.name, err), map[string]any{"pid": p.pid})
+		n.c.event(EvNodeExited, n, fmt.Sprintf("postgres %s exited on its own: %s", n.name, p.State()), map[string]any{"pid": p.Pid})
 	}
 }
 
@@ -194,22 +179,28 @@ func (n *Node) reap(p *proc) {
 func (n *Node) launch(ctx context.Context) error {
 	n.op.Lock()
 	defer n.op.Unlock()
-	if err := n.spawnLocked(); err != nil {
+	if err := n.spawnLocked(ctx); err != nil {
 		return err
 	}
 	if err := n.waitReady(ctx); err != nil {
 		return err
 	}
-	fields := map[string]any{"pid": n.Pid(), "role": string(n.Role()), "data_dir": n.dir}
-	if id, ok := segmentID(filepath.Join(n.dir, "postmaster.pid")); ok {
-		fields["shmid"] = id // System V segment: must not outlive the run
+	fields := map[string]any{"pid": n.Pid(), "role": string(n.Role())}
+	if dir := n.DataDir(); dir != "" {
+		fields["data_dir"] = dir
+		if id, ok := segmentID(filepath.Join(dir, "postmaster.pid")); ok {
+			fields["shmid"] = id // System V segment: must not outlive the run
+		}
+	}
+	if d, ok := n.srv.(interface{ Fields() map[string]any }); ok {
+		maps.Copy(fields, d.Fields())
 	}
 	n.c.event(EvNodeStarted, n, fmt.Sprintf("%s %s up (pid %d)", n.Role(), n.name, n.Pid()), fields)
 	return nil
 }
 
-// waitReady polls until the server answers a query, failing fast when its
-// process exits.
+// waitReady polls until the server answers a query, failing fast when it
+// exits.
 func (n *Node) waitReady(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, n.c.cfg.StartTimeout)
 	defer cancel()
@@ -224,8 +215,8 @@ func (n *Node) waitReady(ctx context.Context) error {
 			return nil
 		}
 		select {
-		case <-p.done:
-			return fmt.Errorf("postgres %s exited while starting (%s); see %s", n.name, p.cmd.ProcessState, n.logPath)
+		case <-p.Done():
+			return fmt.Errorf("postgres %s exited while starting (%s); see %s", n.name, p.State(), n.logPath)
 		case <-ctx.Done():
 			return fmt.Errorf("postgres %s not ready within %s (%v): %w; see %s", n.name, n.c.cfg.StartTimeout, err, ctx.Err(), n.logPath)
 		case <-time.After(50 * time.Millisecond):
@@ -252,22 +243,10 @@ func (n *Node) killLocked(ctx context.Context, why string) error {
 	if p == nil || p.exited() {
 		return nil
 	}
-	kids := children(p.pid)
-	signalTree(p.pid, syscall.SIGKILL)
-	select {
-	case <-p.done:
-	case <-ctx.Done():
-		return fmt.Errorf("postgres %s (pid %d) not reaped after SIGKILL: %w", n.name, p.pid, ctx.Err())
+	if err := n.srv.Kill(ctx, p); err != nil {
+		return err
 	}
-	// Orphaned children would hold the shared memory and block a restart.
-	deadline := time.Now().Add(5 * time.Second)
-	for _, k := range kids {
-		for alive(k) && time.Now().Before(deadline) {
-			_ = syscall.Kill(k, syscall.SIGKILL)
-			time.Sleep(5 * time.Millisecond)
-		}
-	}
-	n.c.event(EvNodeStopped, n, fmt.Sprintf("%s %s %s (SIGKILL)", n.Role(), n.name, why), map[string]any{"pid": p.pid, "reason": why})
+	n.c.event(EvNodeStopped, n, fmt.Sprintf("%s %s %s (SIGKILL)", n.Role(), n.name, why), map[string]any{"pid": p.Pid, "reason": why})
 	return nil
 }
 
@@ -288,14 +267,14 @@ func (n *Node) Stop(ctx context.Context) error {
 		return nil
 	}
 	if paused {
-		signalTree(p.pid, syscall.SIGCONT)
+		_ = n.srv.Resume(ctx, p)
 	}
-	_ = syscall.Kill(p.pid, syscall.SIGINT)
+	_ = n.srv.Interrupt(ctx, p)
 	t := time.NewTimer(stopGrace)
 	defer t.Stop()
 	select {
-	case <-p.done:
-		n.c.event(EvNodeStopped, n, fmt.Sprintf("%s %s stopped (fast shutdown)", n.Role(), n.name), map[string]any{"pid": p.pid, "reason": "stopped"})
+	case <-p.Done():
+		n.c.event(EvNodeStopped, n, fmt.Sprintf("%s %s stopped (fast shutdown)", n.Role(), n.name), map[string]any{"pid": p.Pid, "reason": "stopped"})
 		return nil
 	case <-t.C:
 	case <-ctx.Done():
@@ -307,33 +286,25 @@ func (n *Node) Stop(ctx context.Context) error {
 // data) and waits until it answers. Its role is what it was.
 func (n *Node) Start(ctx context.Context) error { return n.launch(ctx) }
 
-// Pause freezes the server and all its processes (SIGSTOP) and returns once
-// the postmaster has stopped.
+// Pause freezes the server and all its processes and returns once they
+// are frozen.
 func (n *Node) Pause(ctx context.Context) error {
 	n.op.Lock()
 	defer n.op.Unlock()
-	pid := n.Pid()
-	if pid == 0 {
+	n.mu.Lock()
+	p := n.p
+	n.mu.Unlock()
+	if p == nil || p.exited() {
 		return fmt.Errorf("postgres %s is not running; nothing to pause", n.name)
 	}
-	signalTree(pid, syscall.SIGSTOP)
 	n.mu.Lock()
 	n.paused = true
 	n.mu.Unlock()
-	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	for !allStopped(pid) {
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("postgres %s: SIGSTOP sent, but pid %d did not stop: %w", n.name, pid, ctx.Err())
-		case <-time.After(2 * time.Millisecond):
-		}
-	}
-	return nil
+	return n.srv.Pause(ctx, p)
 }
 
-// Resume thaws a paused server (SIGCONT).
-func (n *Node) Resume(context.Context) error {
+// Resume thaws a paused server.
+func (n *Node) Resume(ctx context.Context) error {
 	n.op.Lock()
 	defer n.op.Unlock()
 	n.mu.Lock()
@@ -343,11 +314,11 @@ func (n *Node) Resume(context.Context) error {
 	if p == nil || p.exited() || !paused {
 		return nil
 	}
-	signalTree(p.pid, syscall.SIGCONT)
-	return nil
+	return n.srv.Resume(ctx, p)
 }
 
-// destroy kills the server for good and closes its log.
+// destroy kills the server for good, releases what its host holds for it
+// and closes its log.
 func (n *Node) destroy(ctx context.Context) error {
 	n.op.Lock()
 	defer n.op.Unlock()
@@ -357,6 +328,9 @@ func (n *Node) destroy(ctx context.Context) error {
 	kctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
 	err := n.killLocked(kctx, "removed")
+	if derr := n.srv.Destroy(kctx); derr != nil {
+		err = errors.Join(err, derr)
+	}
 	if n.repl != nil {
 		_ = n.repl.Delete()
 	}

@@ -1,12 +1,16 @@
-// Package pg runs a PostgreSQL cluster for a stateful rehearsal on the local
-// runtime: a primary and N streaming replicas, each its own postgres process
-// on its own 127.0.0.1 port, created with initdb and pg_basebackup -R in a
-// private directory that Close removes. Replication runs through one
-// Toxiproxy proxy per replica (so it can be delayed, throttled or cut), and
-// clients reach the primary through client proxies whose upstream follows
-// the primary on promotion (repointing). Every server dies with the harness
-// (parent-death signal); a directory left by a harness that was SIGKILLed is
-// swept by the next Start or by CleanStale.
+// Package pg runs a PostgreSQL cluster for a stateful rehearsal: a primary
+// and N streaming replicas, created with initdb and pg_basebackup -R. Where
+// the servers run is a Host: by default (Config.Host nil) each is a local
+// postgres process on its own 127.0.0.1 port with its data directory in a
+// private directory that Close removes; pgdocker runs each in a container
+// instead. Replication runs through one Toxiproxy proxy per replica (so it
+// can be delayed, throttled or cut), and clients reach the primary through
+// client proxies whose upstream follows the primary on promotion
+// (repointing); the proxies listen on the host's ProxyIP. Local servers die
+// with the harness (parent-death signal); a directory left by a harness
+// that was SIGKILLed is swept by the next Start or by CleanStale. Backups
+// are taken by the harness into the private directory, and restored into a
+// local process, whatever the host.
 package pg
 
 import (
@@ -69,8 +73,11 @@ type Config struct {
 	StartTimeout time.Duration
 	// OSUser runs the servers when the harness is root (default "postgres").
 	OSUser string
-	// BinDir holds the PostgreSQL programs (default FindBinDir()).
+	// BinDir holds the PostgreSQL programs (default FindBinDir()). With a
+	// Host they serve only backups, verification and restores.
 	BinDir string
+	// Host runs the servers (nil: local processes of this machine).
+	Host Host
 }
 
 // Cluster is a running primary with its replicas.
@@ -78,8 +85,9 @@ type Cluster struct {
 	cfg  Config
 	bin  string
 	acct account
-	base string // private directory: one data directory per node
+	base string // private directory: data directories, backups
 	toxi *toxiclient.Client
+	host Host
 
 	mu       sync.Mutex
 	nodes    []*Node
@@ -104,14 +112,19 @@ func Start(ctx context.Context, cfg Config) (*Cluster, error) {
 	if cfg.StartTimeout <= 0 {
 		cfg.StartTimeout = DefaultStartTimeout
 	}
-	c := &Cluster{cfg: cfg, toxi: cfg.Toxiproxy}
+	c := &Cluster{cfg: cfg, toxi: cfg.Toxiproxy, host: cfg.Host}
+	if c.host == nil {
+		c.host = localHost{c}
+	}
 	var err error
 	if c.bin = cfg.BinDir; c.bin == "" {
-		if c.bin, err = FindBinDir(); err != nil {
+		// Another host runs its own programs: these only serve backups,
+		// which fail with this error when they are missing.
+		if c.bin, err = FindBinDir(); err != nil && cfg.Host == nil {
 			return nil, err
 		}
 	}
-	if c.acct, err = lookupAccount(cfg.OSUser); err != nil {
+	if c.acct, err = lookupAccount(cfg.OSUser); err != nil && cfg.Host == nil {
 		return nil, err
 	}
 	_, _ = CleanStale() // a previous harness that was SIGKILLed left its directory
@@ -155,11 +168,11 @@ func (c *Cluster) makeBase() error {
 }
 
 func (c *Cluster) up(ctx context.Context) error {
-	primary, err := c.newNode(0, RolePrimary, "")
+	primary, err := c.newNode(ctx, 0, RolePrimary, "", c.host, ServerSpec{Conf: c.settings()})
 	if err != nil {
 		return err
 	}
-	if err := c.initdb(ctx, primary); err != nil {
+	if err := primary.srv.Create(ctx); err != nil {
 		return err
 	}
 	if err := primary.launch(ctx); err != nil {
@@ -315,6 +328,9 @@ func (c *Cluster) settings() []string {
 		"logging_collector":            "off",
 		"log_line_prefix":              "'%m [%p] %q%a '",
 		"timezone":                     "'UTC'",
+	}
+	for k, v := range c.host.Settings() {
+		base[k] = quoteSetting(v)
 	}
 	for k, v := range c.cfg.Settings {
 		base[k] = quoteSetting(v)

@@ -3,50 +3,28 @@ package pg
 import (
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
-	"strings"
 	"time"
 )
-
-// initdb creates the first primary's data directory and appends the
-// cluster's settings to its postgresql.conf (replicas copy it).
-func (c *Cluster) initdb(ctx context.Context, n *Node) error {
-	// --no-sync: see settings(); --auth=trust: only loopback connects.
-	err := c.run(ctx, n.log, "initdb", "-D", n.dir, "-U", Superuser, "--auth=trust", "--no-sync",
-		"--encoding=UTF8", "--locale=C", "--no-instructions")
-	if err != nil {
-		return fmt.Errorf("initdb for %s: %w", n.name, err)
-	}
-	conf := filepath.Join(n.dir, "postgresql.conf")
-	f, err := os.OpenFile(conf, os.O_WRONLY|os.O_APPEND, 0)
-	if err != nil {
-		return fmt.Errorf("open %s: %w", conf, err)
-	}
-	defer f.Close()
-	_, err = fmt.Fprintf(f, "\n# firedrill\n%s\n", strings.Join(c.settings(), "\n"))
-	return err
-}
 
 // addReplica creates replica i: a replication proxy to the primary, a base
 // backup through it (-R writes primary_conninfo pointing at the proxy), and
 // the server, started and answering.
 func (c *Cluster) addReplica(ctx context.Context, i int) (*Node, error) {
 	primary := c.Primary()
-	n, err := c.newNode(i, RoleReplica, "")
-	if err != nil {
-		return nil, err
-	}
-	name := c.cfg.Name + "__repl_" + n.name
-	n.repl, err = c.toxi.CreateProxy(name, "127.0.0.1:0", primary.Addr())
+	name := fmt.Sprintf("%s__repl_%s-%d", c.cfg.Name, c.cfg.Name, i)
+	repl, err := c.toxi.CreateProxy(name, c.host.ProxyIP()+":0", primary.Addr())
 	if err != nil {
 		return nil, fmt.Errorf("create replication proxy %s: %w", name, err)
 	}
-	_, port, _ := cutAddr(n.repl.Listen)
-	err = c.run(ctx, n.log, "pg_basebackup", "-D", n.dir, "-h", "127.0.0.1", "-p", port, "-U", Superuser,
-		"-R", "-X", "stream", "-c", "fast", "--no-sync")
+	n, err := c.newNode(ctx, i, RoleReplica, "", c.host, ServerSpec{Upstream: repl.Listen})
 	if err != nil {
-		return nil, fmt.Errorf("base backup for replica %s: %w", n.name, err)
+		_ = repl.Delete()
+		return nil, err
+	}
+	n.repl = repl
+	if err := n.srv.Create(ctx); err != nil {
+		return nil, err
 	}
 	if err := n.launch(ctx); err != nil {
 		return nil, err
