@@ -20,7 +20,7 @@ lint:
 MODULE   := $(shell $(GO) list -m)
 test: lint
 	$(GO) test -race -timeout 15m $$($(GO) list ./... | grep -vx '$(MODULE)')
-	$(GO) test -timeout 20m $(MODULE)
+	$(GO) test -timeout 25m $(MODULE)
 
 # The example scenarios end to end through the real binary.
 e2e: build
