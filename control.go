@@ -102,8 +102,12 @@ func startControl(desk *simulator.Desk, info ControlInfo) (stop func(), err erro
 
 	path := filepath.Join(ControlDir(), info.RunID+".json")
 	b, _ := json.MarshalIndent(info, "", "  ")
-	if err := os.MkdirAll(ControlDir(), 0o700); err == nil {
-		err = os.WriteFile(path, b, 0o600) // the token lets its reader decide
+	for try := 0; try < 2; try++ { // another run may remove the empty directory in between
+		if err = os.MkdirAll(ControlDir(), 0o700); err == nil {
+			if err = os.WriteFile(path, b, 0o600); err == nil { // the token lets its reader decide
+				break
+			}
+		}
 	}
 	if err != nil {
 		_ = srv.Close()
@@ -111,6 +115,7 @@ func startControl(desk *simulator.Desk, info ControlInfo) (stop func(), err erro
 	}
 	return func() {
 		_ = os.Remove(path)
+		_ = os.Remove(ControlDir()) // only when no other run announces itself there
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
 		_ = srv.Shutdown(ctx)

@@ -48,11 +48,15 @@ func TestControlEndpoint(t *testing.T) {
 	stop()
 	_, err = FindRun(id)
 	assert.Error(t, err, "the announcement is gone")
+	if len(LiveRuns()) == 0 {
+		assert.NoDirExists(t, ControlDir(), "and its directory, when no other run uses it")
+	}
 }
 
 // An announcement whose harness died (SIGKILL) is swept, not offered.
 func TestLiveRunsSweepsDeadHarnesses(t *testing.T) {
 	require.NoError(t, os.MkdirAll(ControlDir(), 0o700))
+	t.Cleanup(func() { _ = os.Remove(ControlDir()) }) // when empty
 	path := filepath.Join(ControlDir(), "dead"+newRunID()+".json")
 	b, _ := json.Marshal(ControlInfo{RunID: "dead", PID: 1 << 22, Addr: "127.0.0.1:1"}) // above pid_max
 	require.NoError(t, os.WriteFile(path, b, 0o600))
