@@ -24,6 +24,16 @@ import (
 // The stateful examples take 20-30 s each, mostly waiting on their traffic;
 // they run in parallel with each other.
 
+// pgTest marks a test that runs PostgreSQL for about d: skipped in -short
+// mode, parallel with the others otherwise.
+func pgTest(t *testing.T, d string) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("runs PostgreSQL for " + d)
+	}
+	t.Parallel()
+}
+
 func runPG(t *testing.T, sc *scenarios.Scenario, opts firedrill.Options) *reports.Result {
 	t.Helper()
 	if opts.OutDir == "" {
@@ -105,18 +115,12 @@ func hasEvent(res *reports.Result, kind string) bool {
 }
 
 func TestPostgresFailoverSyncLosesNothing(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs PostgreSQL for 25 s")
-	}
-	t.Parallel()
+	pgTest(t, "25 s")
 	assertSyncFailover(t, runPG(t, load(t, "pg-failover-sync.yaml"), firedrill.Options{}))
 }
 
 func TestPostgresFailoverAsyncLosesAWindow(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs PostgreSQL for 25 s")
-	}
-	t.Parallel()
+	pgTest(t, "25 s")
 	assertAsyncFailover(t, runPG(t, load(t, "pg-failover-async.yaml"), firedrill.Options{}))
 }
 
@@ -168,10 +172,7 @@ func logRecovery(t *testing.T, f reports.Recovery) {
 }
 
 func TestPostgresLagGateRollsBack(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs PostgreSQL for 25 s")
-	}
-	t.Parallel()
+	pgTest(t, "25 s")
 	res := runPG(t, load(t, "pg-lag-gate.yaml"), firedrill.Options{})
 	allPassed(t, res)
 	assert.Equal(t, "step_gate", res.Rollout.Trigger)
@@ -180,10 +181,7 @@ func TestPostgresLagGateRollsBack(t *testing.T) {
 }
 
 func TestPostgresBackupRestore(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs PostgreSQL for 20 s")
-	}
-	t.Parallel()
+	pgTest(t, "20 s")
 	res := runPG(t, load(t, "pg-backup-restore.yaml"), firedrill.Options{})
 	allPassed(t, res)
 	var restore *reports.Recovery
@@ -202,10 +200,7 @@ func TestPostgresBackupRestore(t *testing.T) {
 // A former primary that comes back after the failover accepts writes next
 // to the new one: the split-brain check must catch it.
 func TestPostgresReturningPrimaryIsSplitBrain(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs PostgreSQL for 12 s")
-	}
-	t.Parallel()
+	pgTest(t, "12 s")
 	sc, err := scenarios.Parse("split.yaml", []byte(`
 name: split
 services:
@@ -233,10 +228,7 @@ expectations:
 // Without failover, a dead primary stays dead: the final read fails, and RPO
 // cannot be claimed.
 func TestPostgresNoFailoverCannotClaimRPO(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs PostgreSQL for 10 s")
-	}
-	t.Parallel()
+	pgTest(t, "10 s")
 	sc, err := scenarios.Parse("nofailover.yaml", []byte(`
 name: nofailover
 services:
@@ -303,10 +295,7 @@ func TestPostgresHarnessSIGKILLLeavesNoServer(t *testing.T) {
 }
 
 func TestPostgresMigrationExpandContract(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs PostgreSQL for 30 s")
-	}
-	t.Parallel()
+	pgTest(t, "30 s")
 	assertExpandContract(t, runPG(t, load(t, "pg-migration-expand-contract.yaml"), firedrill.Options{}))
 }
 
@@ -319,10 +308,7 @@ func assertExpandContract(t *testing.T, res *reports.Result) {
 }
 
 func TestPostgresBreakingMigrationIsCaught(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs PostgreSQL for 25 s")
-	}
-	t.Parallel()
+	pgTest(t, "25 s")
 	res := runPG(t, load(t, "pg-migration-breaking.yaml"), firedrill.Options{Formats: []string{"md"}})
 	assert.Equal(t, reports.NOGO, res.Verdict)
 	assert.Equal(t, firedrill.ExitNoGo, firedrill.ExitCode(res, nil))
@@ -336,10 +322,7 @@ func TestPostgresBreakingMigrationIsCaught(t *testing.T) {
 // The app's rollback lands on the expanded schema: the old version must
 // work there (that is what the expand step is for).
 func TestPostgresRollbackWorksOnExpandedSchema(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs PostgreSQL for 15 s")
-	}
-	t.Parallel()
+	pgTest(t, "15 s")
 	sc, err := scenarios.Parse("rollback.yaml", []byte(`
 name: rollback-expanded
 services:
@@ -381,10 +364,7 @@ expectations:
 // A migration that holds its lock makes the app's queries wait: the wait is
 // measured and bounded.
 func TestPostgresMigrationLockWaitIsMeasured(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs PostgreSQL for 10 s")
-	}
-	t.Parallel()
+	pgTest(t, "10 s")
 	sc, err := scenarios.Parse("locks.yaml", []byte(`
 name: locks
 services:

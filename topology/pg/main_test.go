@@ -65,9 +65,7 @@ func tailLogs(dir string) string {
 	files, _ := filepath.Glob(filepath.Join(dir, "*.log"))
 	var b strings.Builder
 	for _, f := range files {
-		data, _ := os.ReadFile(f)
-		lines := strings.Split(string(data), "\n")
-		fmt.Fprintf(&b, "\n== %s\n%s", f, strings.Join(lines[max(0, len(lines)-15):], "\n"))
+		fmt.Fprintf(&b, "\n== %s%s", f, LogTail(f, 15))
 	}
 	return b.String()
 }

@@ -216,7 +216,7 @@ func (n *Node) waitReady(ctx context.Context) error {
 		}
 		select {
 		case <-p.Done():
-			return fmt.Errorf("postgres %s exited while starting (%s); see %s", n.name, p.State(), n.logPath)
+			return fmt.Errorf("postgres %s exited while starting (%s); the end of %s:%s", n.name, p.State(), n.logPath, LogTail(n.logPath, 8))
 		case <-ctx.Done():
 			return fmt.Errorf("postgres %s not ready within %s (%v): %w; see %s", n.name, n.c.cfg.StartTimeout, err, ctx.Err(), n.logPath)
 		case <-time.After(50 * time.Millisecond):

@@ -3,6 +3,7 @@ package pg
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	toxiclient "github.com/Shopify/toxiproxy/v2/client"
+	"github.com/firedrill/firedrill/topology/toxi"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"golang.org/x/sys/unix"
@@ -205,4 +208,31 @@ func TestHarnessDeathLeavesNoServer(t *testing.T) {
 	require.NoError(t, err)
 	assert.Contains(t, removed, dir)
 	assert.NoDirExists(t, dir)
+}
+
+// A server that cannot start says why in the error itself: the end of its
+// log comes with it, and nothing of the cluster is left.
+func TestStartFailureCarriesTheLog(t *testing.T) {
+	srv, err := toxi.Start(context.Background(), nil)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = srv.Close() })
+	cfg := Config{Name: "db", RunID: fmt.Sprintf("t%d", time.Now().UnixNano()), LogDir: t.TempDir(),
+		Toxiproxy: toxiclient.NewClient(srv.URL()), Settings: map[string]string{"shared_buffers": "nonsense"}}
+	c, err := Start(context.Background(), cfg)
+	require.Error(t, err)
+	assert.Nil(t, c)
+	assert.Contains(t, err.Error(), "exited while starting")
+	assert.Contains(t, err.Error(), `invalid value for parameter "shared_buffers"`, "the log's own words")
+	dirs, _ := filepath.Glob(filepath.Join(os.TempDir(), dirPrefix+cfg.RunID+"-*"))
+	assert.Empty(t, dirs, "the cluster's directory is removed")
+}
+
+func TestLogTail(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "x.log")
+	require.NoError(t, os.WriteFile(p, []byte("a\nb\nc\nd\n"), 0o644))
+	assert.Equal(t, "\n    c\n    d", LogTail(p, 2))
+	assert.Equal(t, "\n    a\n    b\n    c\n    d", LogTail(p, 10))
+	assert.Empty(t, LogTail(filepath.Join(t.TempDir(), "none.log"), 3))
+	require.NoError(t, os.WriteFile(p, nil, 0o644))
+	assert.Empty(t, LogTail(p, 3))
 }

@@ -106,3 +106,19 @@ func Processes(dir string) []int {
 	}
 	return out
 }
+
+// LogTail is the last n lines of the log at path, indented, for an error
+// message that should not send the reader to a file first ("" when the
+// log cannot be read or is empty).
+func LogTail(path string, n int) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return ""
+	}
+	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+	lines = lines[max(0, len(lines)-n):]
+	if len(lines) == 1 && lines[0] == "" {
+		return ""
+	}
+	return "\n    " + strings.Join(lines, "\n    ")
+}
