@@ -195,6 +195,12 @@ func TestPostgresBackupRestore(t *testing.T) {
 	assert.True(t, *restore.Passed, restore.Detail)
 	assert.NotNil(t, restore.RTOSeconds)
 	assert.Contains(t, res.Expectations[0].Detail, "verified against its manifest")
+	// The action's window is its work: from the backup's start to its end.
+	require.Len(t, res.Faults, 1)
+	b := res.Faults[0]
+	require.NotNil(t, b.InjectedAt)
+	require.NotNil(t, b.RevertedAt)
+	assert.Greater(t, b.RevertedAt.Sub(*b.InjectedAt), 50*time.Millisecond, "pg_basebackup, verify and restore take time")
 }
 
 // A former primary that comes back after the failover accepts writes next

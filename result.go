@@ -47,6 +47,13 @@ func (r *runner) finish(runErr error) {
 		if f.Err != nil {
 			rf.Error = f.Err.Error()
 		}
+		if r.db != nil && !f.InjectedAt.IsZero() {
+			// An action (promote, backup, migrate) is stamped once done: its
+			// window is from when it began its work to then.
+			if v, ok := r.db.actionAt.Load(f.Fault); ok {
+				rf.InjectedAt, rf.RevertedAt = tp(v.(time.Time)), tp(f.InjectedAt)
+			}
+		}
 		res.Faults = append(res.Faults, rf)
 	}
 	if res.Faults == nil {
