@@ -226,6 +226,11 @@ func TestKillStopRestartAndPause(t *testing.T) {
 	revert = injectFault(t, tp, &scenarios.Fault{Name: "stop-back", Kind: faults.KindStop, Service: "back"})
 	e = findEvent(t, events, record.EvInstanceStopped, "back-v1-0", at)
 	assert.Equal(t, reasonStopped, e.Fields["reason"])
+	// The router sees it down before it comes back: otherwise a fast
+	// stop and start could fall between two health checks, and no new
+	// healthy event would follow.
+	findEvent(t, events, record.EvInstanceUnhealthy, "back-v1-0", at)
+	at = time.Now()
 	require.NoError(t, revert(context.Background()))
 	findEvent(t, events, record.EvInstanceHealthy, "back-v1-0", at)
 

@@ -43,7 +43,7 @@ type instance struct {
 	ls      launchSpec
 
 	// op serialises lifecycle operations.
-	op chan struct{}
+	op topology.OpLock
 
 	mu          sync.Mutex
 	id          string
@@ -85,16 +85,8 @@ func (in *instance) diedChan() <-chan struct{} {
 	return in.died
 }
 
-func (in *instance) lock(ctx context.Context) error {
-	select {
-	case in.op <- struct{}{}:
-		return nil
-	case <-ctx.Done():
-		return fmt.Errorf("instance %s: busy with another operation: %w", in.name, ctx.Err())
-	}
-}
-
-func (in *instance) unlock() { <-in.op }
+// Index is the instance's number within its version.
+func (in *instance) Index() int { return in.index }
 
 func (in *instance) event(kind, msg string, fields map[string]any) {
 	if fields == nil {
@@ -204,39 +196,39 @@ func (in *instance) startError(ctx context.Context, cause error) error {
 // Kill sends SIGKILL and waits until the container stopped. It stays down
 // until Start.
 func (in *instance) Kill(ctx context.Context) error {
-	if err := in.lock(ctx); err != nil {
+	if err := in.op.Lock(ctx, in.name); err != nil {
 		return err
 	}
-	defer in.unlock()
+	defer in.op.Unlock()
 	return in.stopLocked(ctx, reasonKilled, 0)
 }
 
 // Stop stops the container gracefully (SIGTERM, SIGKILL after 3s). It stays
 // down until Start.
 func (in *instance) Stop(ctx context.Context) error {
-	if err := in.lock(ctx); err != nil {
+	if err := in.op.Lock(ctx, in.name); err != nil {
 		return err
 	}
-	defer in.unlock()
+	defer in.op.Unlock()
 	return in.stopLocked(ctx, reasonStopped, stopGrace)
 }
 
 // Start starts a killed or stopped container again (same alias and
 // address) and returns once it runs, not necessarily healthy.
 func (in *instance) Start(ctx context.Context) error {
-	if err := in.lock(ctx); err != nil {
+	if err := in.op.Lock(ctx, in.name); err != nil {
 		return err
 	}
-	defer in.unlock()
+	defer in.op.Unlock()
 	return in.startLocked(ctx)
 }
 
 // Restart stops the container gracefully and starts it again.
 func (in *instance) Restart(ctx context.Context) error {
-	if err := in.lock(ctx); err != nil {
+	if err := in.op.Lock(ctx, in.name); err != nil {
 		return err
 	}
-	defer in.unlock()
+	defer in.op.Unlock()
 	if err := in.stopLocked(ctx, reasonRestart, stopGrace); err != nil {
 		return err
 	}
@@ -262,10 +254,10 @@ func (in *instance) Resume(ctx context.Context) error {
 // reaches it and it reaches nothing (not even its dependencies) until
 // Reconnect.
 func (in *instance) Partition(ctx context.Context) error {
-	if err := in.lock(ctx); err != nil {
+	if err := in.op.Lock(ctx, in.name); err != nil {
 		return err
 	}
-	defer in.unlock()
+	defer in.op.Unlock()
 	in.mu.Lock()
 	already := in.partitioned
 	in.mu.Unlock()
@@ -284,10 +276,10 @@ func (in *instance) Partition(ctx context.Context) error {
 
 // Reconnect joins the run network again under the same alias.
 func (in *instance) Reconnect(ctx context.Context) error {
-	if err := in.lock(ctx); err != nil {
+	if err := in.op.Lock(ctx, in.name); err != nil {
 		return err
 	}
-	defer in.unlock()
+	defer in.op.Unlock()
 	in.mu.Lock()
 	was := in.partitioned
 	in.mu.Unlock()
@@ -413,10 +405,10 @@ func (in *instance) startLocked(ctx context.Context) error {
 
 // remove stops the container (gracefully) and removes it for good.
 func (in *instance) remove(ctx context.Context, reason string) error {
-	if err := in.lock(ctx); err != nil {
+	if err := in.op.Lock(ctx, in.name); err != nil {
 		return err
 	}
-	defer in.unlock()
+	defer in.op.Unlock()
 	in.mu.Lock()
 	in.gone, in.wantRunning = true, false
 	id := in.id

@@ -416,12 +416,7 @@ func (t *topo) startInstances(ctx context.Context, s *service, d topology.Deploy
 		t.mu.Unlock()
 		return fmt.Errorf("service %s: the topology is down: %w", s.spec.Name, context.Canceled)
 	}
-	first := 0
-	for _, in := range s.insts {
-		if in.version == d.Version {
-			first = max(first, in.index+1)
-		}
-	}
+	first := topology.NextIndex(s.insts, d.Version)
 	var news []*instance
 	var err error
 	for k := range n {
@@ -568,7 +563,7 @@ func (t *topo) newInstance(s *service, d topology.Deployment, index int) (*insta
 	in := &instance{
 		t: t, svc: s, service: s.spec.Name, version: d.Version, index: index, name: name,
 		alias: alias, addr: fmt.Sprintf("%s:%d", alias, ls.Port), ls: ls,
-		op: make(chan struct{}, 1), died: make(chan struct{}),
+		op: topology.NewOpLock(), died: make(chan struct{}),
 	}
 	t.byName[containerName(t.opts.RunID, alias)] = in
 	return in, nil

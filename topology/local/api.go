@@ -77,13 +77,7 @@ func (t *topo) Retire(ctx context.Context, name, version string) error {
 func (t *topo) instances(s *service, version string) []*instance {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	var out []*instance
-	for _, in := range s.insts {
-		if version == "" || in.version == version {
-			out = append(out, in)
-		}
-	}
-	return out
+	return topology.OfVersion(s.insts, version)
 }
 
 func (t *topo) Instances(name, version string) []topology.Instance {
@@ -91,12 +85,7 @@ func (t *topo) Instances(name, version string) []topology.Instance {
 	if s == nil {
 		return nil
 	}
-	ins := t.instances(s, version)
-	out := make([]topology.Instance, len(ins))
-	for i, in := range ins {
-		out[i] = in
-	}
-	return out
+	return topology.AsInstances(t.instances(s, version))
 }
 
 // down stops routers, then instances, then Toxiproxy. Concurrent callers

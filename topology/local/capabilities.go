@@ -27,11 +27,11 @@ func (t *topo) RetireInstances(ctx context.Context, name, version string, n int)
 	if n <= 0 {
 		return nil
 	}
-	ins := t.instances(s, version)
-	if n > len(ins) {
-		return fmt.Errorf("retire %d instance(s) of %s version %s: it has %d", n, name, version, len(ins))
+	ins, err := topology.Oldest(t.instances(s, version), n, name, version)
+	if err != nil {
+		return err
 	}
-	if err := t.discard(ctx, s, ins[:n], reasonRetired); err != nil {
+	if err := t.discard(ctx, s, ins, reasonRetired); err != nil {
 		return fmt.Errorf("retire %d instance(s) of %s version %s: %w", n, name, version, err)
 	}
 	return nil

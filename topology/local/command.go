@@ -25,7 +25,7 @@ func (t *topo) newInstance(s *service, d topology.Deployment, index int) (*insta
 		name:    fmt.Sprintf("%s-%s-%d", s.spec.Name, d.Version, index),
 		port:    port,
 		addr:    fmt.Sprintf("127.0.0.1:%d", port),
-		op:      make(chan struct{}, 1),
+		op:      topology.NewOpLock(),
 	}
 	in.logPath = filepath.Join(t.logDir, in.name+".log")
 	in.argv, in.env, err = t.command(s, d, in)

@@ -49,7 +49,7 @@ type instance struct {
 
 	// op serialises lifecycle operations (Kill, Start, Restart, stop) so a
 	// Start never races the exit of the process it replaces.
-	op chan struct{}
+	op topology.OpLock
 
 	mu   sync.Mutex
 	p    *proc
@@ -107,44 +107,36 @@ func (in *instance) current() *proc {
 	return in.p
 }
 
-func (in *instance) lock(ctx context.Context) error {
-	select {
-	case in.op <- struct{}{}:
-		return nil
-	case <-ctx.Done():
-		return fmt.Errorf("instance %s: busy with another operation: %w", in.name, ctx.Err())
-	}
-}
-
-func (in *instance) unlock() { <-in.op }
+// Index is the instance's number within its version.
+func (in *instance) Index() int { return in.index }
 
 // Kill sends SIGKILL to the instance's process group and waits until it is
 // reaped. The instance stays down until Start.
 func (in *instance) Kill(ctx context.Context) error {
-	if err := in.lock(ctx); err != nil {
+	if err := in.op.Lock(ctx, in.name); err != nil {
 		return err
 	}
-	defer in.unlock()
+	defer in.op.Unlock()
 	return in.stopLocked(ctx, reasonKilled, 0, false)
 }
 
 // Start starts the instance again on the same port if it is not running, and
 // returns once its process runs (not necessarily healthy).
 func (in *instance) Start(ctx context.Context) error {
-	if err := in.lock(ctx); err != nil {
+	if err := in.op.Lock(ctx, in.name); err != nil {
 		return err
 	}
-	defer in.unlock()
+	defer in.op.Unlock()
 	return in.startLocked()
 }
 
 // Restart stops the instance gracefully (SIGTERM, SIGKILL after 3s) and
 // starts it again.
 func (in *instance) Restart(ctx context.Context) error {
-	if err := in.lock(ctx); err != nil {
+	if err := in.op.Lock(ctx, in.name); err != nil {
 		return err
 	}
-	defer in.unlock()
+	defer in.op.Unlock()
 	if err := in.stopLocked(ctx, reasonRestart, stopGrace, false); err != nil {
 		return err
 	}
@@ -291,10 +283,10 @@ func (in *instance) stopLocked(ctx context.Context, reason string, grace time.Du
 
 // stop takes the op lock and stops the instance for good or for now.
 func (in *instance) stop(ctx context.Context, reason string, final bool) error {
-	if err := in.lock(ctx); err != nil {
+	if err := in.op.Lock(ctx, in.name); err != nil {
 		return err
 	}
-	defer in.unlock()
+	defer in.op.Unlock()
 	return in.stopLocked(ctx, reason, stopGrace, final)
 }
 

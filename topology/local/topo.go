@@ -237,12 +237,7 @@ func (t *topo) startInstances(ctx context.Context, s *service, d topology.Deploy
 		t.mu.Unlock()
 		return fmt.Errorf("service %s: the topology is down: %w", s.spec.Name, context.Canceled)
 	}
-	first := 0
-	for _, in := range s.insts {
-		if in.version == d.Version {
-			first = max(first, in.index+1)
-		}
-	}
+	first := topology.NextIndex(s.insts, d.Version)
 	var news []*instance
 	var err error
 	for k := range n {
