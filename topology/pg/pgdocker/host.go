@@ -89,6 +89,11 @@ func New(ctx context.Context, opts Options) (*Host, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Databases start before the topology and its reaper: what a harness
+	// SIGKILLed in that window left (labelled with a pid that no longer
+	// runs) is swept here, as `firedrill clean` would, like the local
+	// clusters' directories are by the next pg.Start.
+	_, _ = docker.RemoveLeftovers(ctx)
 	hctx, cancel := context.WithCancel(context.Background())
 	h := &Host{opts: opts, c: c, image: image, netName: "firedrill-" + opts.RunID + "-pg", ctx: hctx, cancel: cancel}
 	if err := h.createNetwork(ctx); err != nil {

@@ -6,11 +6,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	toxiclient "github.com/Shopify/toxiproxy/v2/client"
+	"github.com/moby/moby/client"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -236,4 +238,29 @@ func TestFailedStartLeavesNothing(t *testing.T) {
 	assert.NotEmpty(t, leftovers(t, runID), "the network stays until the host closes")
 	require.NoError(t, h.Close(ctx))
 	assert.Empty(t, leftovers(t, runID))
+}
+
+// A harness SIGKILLed while its databases started left a network labelled
+// with its (now dead) pid: the next host sweeps it before it starts.
+func TestNewSweepsWhatADeadHarnessLeft(t *testing.T) {
+	needDocker(t)
+	ctx := context.Background()
+	dead := fmt.Sprintf("pgdead%d", time.Now().UnixNano()%1e9)
+	t.Cleanup(func() { assert.Empty(t, leftovers(t, dead)) })
+	labels := docker.RunLabels(dead, "sweep", RoleDatabase)
+	labels[docker.LabelPID] = strconv.Itoa(1 << 22) // above pid_max: no such process
+	c, err := docker.Client(ctx)
+	require.NoError(t, err)
+	defer c.Close()
+	_, err = c.NetworkCreate(ctx, "firedrill-"+dead+"-pg", client.NetworkCreateOptions{Driver: "bridge", Labels: labels})
+	require.NoError(t, err)
+	require.NotEmpty(t, leftovers(t, dead))
+
+	live := fmt.Sprintf("pglive%d", time.Now().UnixNano()%1e9)
+	h, err := New(ctx, Options{RunID: live})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = h.Close(context.Background()) })
+	assert.Empty(t, leftovers(t, dead), "swept before the new run's databases start")
+	require.NoError(t, h.Close(ctx))
+	assert.Empty(t, leftovers(t, live))
 }
