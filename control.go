@@ -100,6 +100,7 @@ func startControl(desk *simulator.Desk, info ControlInfo) (stop func(), err erro
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	go func() { _ = srv.Serve(ln) }()
 
+	SweepControl() // what SIGKILLed harnesses left
 	path := filepath.Join(ControlDir(), info.RunID+".json")
 	b, _ := json.MarshalIndent(info, "", "  ")
 	for try := 0; try < 2; try++ { // another run may remove the empty directory in between
@@ -131,8 +132,23 @@ func replyJSON(w http.ResponseWriter, code int, v any) {
 // LiveRuns lists the runs announcing a control endpoint, oldest first, and
 // removes announcements whose harness is gone (SIGKILLed).
 func LiveRuns() []ControlInfo {
+	live, _ := scanControl()
+	return live
+}
+
+// SweepControl removes the announcements of runs whose harness is gone,
+// and the directory when none is left; it returns their run ids. Every run
+// with a rollout, and `firedrill clean`, calls it.
+func SweepControl() []string {
+	live, gone := scanControl()
+	if len(live) == 0 {
+		_ = os.Remove(ControlDir()) // only when empty
+	}
+	return gone
+}
+
+func scanControl() (live []ControlInfo, gone []string) {
 	files, _ := filepath.Glob(filepath.Join(ControlDir(), "*.json"))
-	var out []ControlInfo
 	for _, f := range files {
 		b, err := os.ReadFile(f)
 		var info ControlInfo
@@ -140,13 +156,15 @@ func LiveRuns() []ControlInfo {
 			continue
 		}
 		if info.PID <= 0 || syscall.Kill(info.PID, 0) == syscall.ESRCH {
-			_ = os.Remove(f)
+			if os.Remove(f) == nil {
+				gone = append(gone, info.RunID)
+			}
 			continue
 		}
-		out = append(out, info)
+		live = append(live, info)
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Started.Before(out[j].Started) })
-	return out
+	sort.Slice(live, func(i, j int) bool { return live[i].Started.Before(live[j].Started) })
+	return live, gone
 }
 
 // FindRun picks the live run named by ref: its run id (or a unique prefix),

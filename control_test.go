@@ -65,4 +65,10 @@ func TestLiveRunsSweepsDeadHarnesses(t *testing.T) {
 	}
 	_, err := os.Stat(path)
 	assert.True(t, os.IsNotExist(err), "swept")
+
+	require.NoError(t, os.WriteFile(path, b, 0o600))
+	assert.Contains(t, SweepControl(), "dead")
+	if len(LiveRuns()) == 0 {
+		assert.NoDirExists(t, ControlDir(), "the directory goes with the last announcement")
+	}
 }

@@ -185,6 +185,14 @@ func TestHarnessSIGKILLLeavesNoProcess(t *testing.T) {
 	require.NoError(t, cmd.Process.Signal(syscall.SIGKILL))
 	_ = cmd.Wait()
 	assertNothingLeft(t, runID)
+	// Its live-decision announcement cannot remove itself; clean (or the
+	// next run) sweeps it.
+	announcement := filepath.Join(firedrill.ControlDir(), runID+".json")
+	require.FileExists(t, announcement)
+	out, err := exec.Command(buildCLI(t), "clean").CombinedOutput()
+	require.NoError(t, err, string(out))
+	assert.Contains(t, string(out), "removed the control announcement of run "+runID)
+	assert.NoFileExists(t, announcement)
 }
 
 // startCLIRun starts the real binary on an example and returns once its

@@ -63,6 +63,10 @@ func cleanDocker(ctx context.Context, w io.Writer, dryRun bool) (int, error) {
 			fmt.Fprintf(w, "removed PostgreSQL directory %s\n", d)
 		}
 		n += len(pgDirs)
+		for _, id := range firedrill.SweepControl() { // live-decision announcements of dead runs
+			fmt.Fprintf(w, "removed the control announcement of run %s\n", id)
+			n++
+		}
 	}
 	find, verb := docker.RemoveLeftovers, "removed"
 	if dryRun {
