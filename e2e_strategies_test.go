@@ -17,6 +17,7 @@ import (
 
 	"github.com/firedrill/firedrill"
 	"github.com/firedrill/firedrill/record"
+	"github.com/firedrill/firedrill/rehearsal/control"
 	"github.com/firedrill/firedrill/reports"
 	"github.com/firedrill/firedrill/scenarios"
 	"github.com/firedrill/firedrill/simulator"
@@ -382,7 +383,7 @@ func TestLiveApprovalThroughCLI(t *testing.T) {
 	require.Len(t, approved, 1)
 	assert.Equal(t, "live: alice", approved[0].Fields["by"])
 	assert.Empty(t, eventsOf(res, simulator.EvGateRejected))
-	_, err = os.Stat(filepath.Join(firedrill.ControlDir(), runID+".json"))
+	_, err = os.Stat(filepath.Join(control.Dir(), runID+".json"))
 	assert.True(t, os.IsNotExist(err), "the announcement is gone with the run")
 	assertNothingLeft(t, runID)
 }

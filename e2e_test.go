@@ -19,6 +19,7 @@ import (
 
 	"github.com/firedrill/firedrill"
 	"github.com/firedrill/firedrill/record"
+	"github.com/firedrill/firedrill/rehearsal/control"
 	"github.com/firedrill/firedrill/reports"
 	"github.com/firedrill/firedrill/scenarios"
 )
@@ -187,7 +188,7 @@ func TestHarnessSIGKILLLeavesNoProcess(t *testing.T) {
 	assertNothingLeft(t, runID)
 	// Its live-decision announcement cannot remove itself; clean (or the
 	// next run) sweeps it.
-	announcement := filepath.Join(firedrill.ControlDir(), runID+".json")
+	announcement := filepath.Join(control.Dir(), runID+".json")
 	require.FileExists(t, announcement)
 	out, err := exec.Command(buildCLI(t), "clean").CombinedOutput()
 	require.NoError(t, err, string(out))

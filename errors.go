@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 
+	"github.com/firedrill/firedrill/rehearsal"
 	"github.com/firedrill/firedrill/reports"
 	"github.com/firedrill/firedrill/scenarios"
 )
@@ -19,15 +20,12 @@ const (
 
 // ErrInterrupted is returned (wrapped) when the run's context ended before
 // the run did. The partial result is still returned and written.
-var ErrInterrupted = errors.New("run interrupted")
+var ErrInterrupted = rehearsal.ErrInterrupted
 
 // InfraError is a failure of the environment rather than of the scenario or
 // the system under test: no Docker, a service that would not start, a port
 // that would not bind.
-type InfraError struct{ Err error }
-
-func (e *InfraError) Error() string { return "infrastructure error: " + e.Err.Error() }
-func (e *InfraError) Unwrap() error { return e.Err }
+type InfraError = rehearsal.InfraError
 
 // ExitCode maps a run's result and error to the CLI's exit code.
 func ExitCode(res *reports.Result, err error) int {

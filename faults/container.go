@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 
 	"github.com/firedrill/firedrill/scenarios"
 	"github.com/firedrill/firedrill/topology"
@@ -35,36 +34,6 @@ type Partitionable interface {
 // until Start.
 type Stoppable interface {
 	Stop(ctx context.Context) error
-}
-
-// Factory builds the injector of one fault kind.
-type Factory func(f *scenarios.Fault, env Env) (Injector, error)
-
-var (
-	registryMu sync.RWMutex
-	registry   = map[string]Factory{}
-)
-
-// Register makes New build faults of kind with fn (a later registration of
-// the same kind replaces the earlier one). It lets a runtime add the faults
-// only it supports without New knowing about it.
-func Register(kind string, fn Factory) {
-	registryMu.Lock()
-	defer registryMu.Unlock()
-	registry[kind] = fn
-}
-
-func registered(kind string) Factory {
-	registryMu.RLock()
-	defer registryMu.RUnlock()
-	return registry[kind]
-}
-
-func init() {
-	Register(KindPartition, func(f *scenarios.Fault, env Env) (Injector, error) { return partition(f, env), nil })
-	Register(KindStop, func(f *scenarios.Fault, env Env) (Injector, error) { return stop(f, env), nil })
-	Register(KindStart, func(f *scenarios.Fault, env Env) (Injector, error) { return start(f, env), nil })
-	Register(KindRestart, func(f *scenarios.Fault, env Env) (Injector, error) { return restart(f, env), nil })
 }
 
 // targets are the instances a container fault acts on: the one at
@@ -145,7 +114,7 @@ func stop(f *scenarios.Fault, env Env) Injector {
 			return nil, fmt.Errorf("stop %s: %w", in.Name(), err)
 		}
 		if f.RestartAfter < 0 {
-			return func(context.Context) error { return nil }, nil
+			return noRevert, nil
 		}
 		return func(ctx context.Context) error {
 			if err := in.Start(ctx); err != nil {
@@ -165,7 +134,7 @@ func start(f *scenarios.Fault, env Env) Injector {
 		if err := in.Start(ctx); err != nil {
 			return nil, fmt.Errorf("start %s: %w", in.Name(), err)
 		}
-		return func(context.Context) error { return nil }, nil
+		return noRevert, nil
 	})
 }
 
@@ -178,6 +147,6 @@ func restart(f *scenarios.Fault, env Env) Injector {
 		if err := in.Restart(ctx); err != nil {
 			return nil, fmt.Errorf("restart %s: %w", in.Name(), err)
 		}
-		return func(context.Context) error { return nil }, nil
+		return noRevert, nil
 	})
 }

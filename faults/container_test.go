@@ -112,18 +112,23 @@ func TestContainerFaultsNeedAContainerRuntime(t *testing.T) {
 	require.ErrorContains(t, err, "no instances")
 }
 
-func TestRegisterReplacesAKind(t *testing.T) {
+// A run adds the kinds only it can build; Add replaces a kind.
+func TestRegistryAddsAndReplacesKinds(t *testing.T) {
 	const kind = "test-kind"
-	_, err := New(&scenarios.Fault{Kind: kind}, Env{})
-	require.ErrorContains(t, err, "not supported")
-	Register(kind, func(*scenarios.Fault, Env) (Injector, error) {
-		return InjectorFunc(func(context.Context) (func(context.Context) error, error) { return nil, errors.New("mine") }), nil
-	})
-	t.Cleanup(func() {
-		registryMu.Lock()
-		delete(registry, kind)
-		registryMu.Unlock()
-	})
-	_, err = inject(t, &scenarios.Fault{Kind: kind}, Env{})
+	reg := NewRegistry(Env{})
+	_, err := reg.New(&scenarios.Fault{Name: "f", Kind: kind})
+	require.EqualError(t, err, `fault "f": kind "test-kind" is not supported by this runtime`)
+	mine := func(msg string) Factory {
+		return func(*scenarios.Fault) (Injector, error) {
+			return InjectorFunc(func(context.Context) (func(context.Context) error, error) { return nil, errors.New(msg) }), nil
+		}
+	}
+	reg.Add(kind, mine("first"))
+	reg.Add(kind, mine("mine"))
+	inj, err := reg.New(&scenarios.Fault{Kind: kind})
+	require.NoError(t, err)
+	_, err = inj.Inject(context.Background())
 	require.EqualError(t, err, "mine")
+	_, err = NewRegistry(Env{}).New(&scenarios.Fault{Name: "f", Kind: kind})
+	require.Error(t, err, "registries of two runs share nothing")
 }

@@ -1,11 +1,15 @@
 // Package faults turns a scenario's faults into injectors, each returning its
 // own revert, and runs them on schedule with a guaranteed revert: a toxic, a
 // disabled proxy, a paused or killed instance is never left behind.
+//
+// A run builds one Registry (NewRegistry) bound to its topology; each fault
+// kind's factory lives in a file of its own (toxic.go, down.go, kill.go,
+// pause.go, container.go), and a run adds the kinds only it can build
+// (databases: stateful/faults.go) with Registry.Add.
 package faults
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -25,7 +29,7 @@ type InjectorFunc func(ctx context.Context) (func(context.Context) error, error)
 
 func (f InjectorFunc) Inject(ctx context.Context) (func(context.Context) error, error) { return f(ctx) }
 
-// Env is what injectors act on.
+// Env is what the built-in injectors act on.
 type Env struct {
 	// Toxiproxy drives the edge proxies (embedded server or container alike).
 	Toxiproxy *toxiclient.Client
@@ -36,122 +40,49 @@ type Env struct {
 	DefaultVersion func(service string) string
 }
 
-// New returns the injector for f.
-func New(f *scenarios.Fault, env Env) (Injector, error) {
-	if fn := registered(f.Kind); fn != nil {
-		return fn(f, env)
+// Factory builds the injector of one fault.
+type Factory func(f *scenarios.Fault) (Injector, error)
+
+// Registry builds injectors by fault kind. One is built per run, before its
+// faults start; it is not safe to Add while New is called.
+type Registry struct{ kinds map[string]Factory }
+
+// NewRegistry returns the built-in kinds acting on env.
+func NewRegistry(env Env) *Registry {
+	r := &Registry{kinds: map[string]Factory{}}
+	for _, kind := range scenarios.ToxicKinds {
+		r.Add(kind, func(f *scenarios.Fault) (Injector, error) { return toxic(f, env) })
 	}
-	switch f.Kind {
-	case scenarios.FaultLatency, scenarios.FaultBandwidth, scenarios.FaultSlowClose, scenarios.FaultTimeout,
-		scenarios.FaultResetPeer, scenarios.FaultSlicer, scenarios.FaultLimitData:
-		return toxic(f, env)
-	case scenarios.FaultDown:
-		return down(f, env)
-	case scenarios.FaultKill:
-		return kill(f, env), nil
-	case scenarios.FaultPause:
-		return pause(f, env), nil
+	r.Add(scenarios.FaultDown, func(f *scenarios.Fault) (Injector, error) { return down(f, env) })
+	r.Add(scenarios.FaultKill, func(f *scenarios.Fault) (Injector, error) { return kill(f, env), nil })
+	r.Add(scenarios.FaultPause, func(f *scenarios.Fault) (Injector, error) { return pause(f, env), nil })
+	r.Add(KindPartition, func(f *scenarios.Fault) (Injector, error) { return partition(f, env), nil })
+	r.Add(KindStop, func(f *scenarios.Fault) (Injector, error) { return stop(f, env), nil })
+	r.Add(KindStart, func(f *scenarios.Fault) (Injector, error) { return start(f, env), nil })
+	r.Add(KindRestart, func(f *scenarios.Fault) (Injector, error) { return restart(f, env), nil })
+	return r
+}
+
+// Add makes the registry build faults of kind with fn (replacing any
+// earlier factory of that kind).
+func (r *Registry) Add(kind string, fn Factory) { r.kinds[kind] = fn }
+
+// New returns the injector for f.
+func (r *Registry) New(f *scenarios.Fault) (Injector, error) {
+	if fn := r.kinds[f.Kind]; fn != nil {
+		return fn(f)
 	}
 	return nil, fmt.Errorf("fault %q: kind %q is not supported by this runtime", f.Name, f.Kind)
 }
 
-// ToxicAttributes maps a fault's fields to Toxiproxy's attributes (which use
-// milliseconds, except slicer's delay in microseconds).
-func ToxicAttributes(f *scenarios.Fault) toxiclient.Attributes {
-	ms := func(d scenarios.Duration) int64 { return d.D().Milliseconds() }
-	switch f.Kind {
-	case scenarios.FaultLatency:
-		return toxiclient.Attributes{"latency": ms(f.Latency), "jitter": ms(f.Jitter)}
-	case scenarios.FaultBandwidth:
-		return toxiclient.Attributes{"rate": f.RateKBps}
-	case scenarios.FaultSlowClose:
-		return toxiclient.Attributes{"delay": ms(f.Delay)}
-	case scenarios.FaultTimeout, scenarios.FaultResetPeer:
-		return toxiclient.Attributes{"timeout": ms(f.Timeout)}
-	case scenarios.FaultSlicer:
-		return toxiclient.Attributes{"average_size": f.AverageSize, "size_variation": f.SizeVariation,
-			"delay": f.Delay.D().Microseconds()}
-	case scenarios.FaultLimitData:
-		return toxiclient.Attributes{"bytes": f.Bytes}
-	}
-	return nil
-}
+// New returns the injector for f among the built-in kinds acting on env.
+func New(f *scenarios.Fault, env Env) (Injector, error) { return NewRegistry(env).New(f) }
 
-func streams(direction string) []string {
-	switch direction {
-	case "upstream":
-		return []string{"upstream"}
-	case "both":
-		return []string{"upstream", "downstream"}
-	}
-	return []string{"downstream"}
-}
+// noRevert is the revert of a fault that leaves nothing to undo.
+func noRevert(context.Context) error { return nil }
 
-func edgeProxy(f *scenarios.Fault, env Env) (string, error) {
-	from, to := f.EdgeEnds()
-	if from == "" || to == "" {
-		return "", fmt.Errorf("fault %q: edge %q is not of the form \"A -> B\"", f.Name, f.Edge)
-	}
-	return env.ProxyName(scenarios.Edge{From: from, To: to}), nil
-}
-
-func toxic(f *scenarios.Fault, env Env) (Injector, error) {
-	proxy, err := edgeProxy(f, env)
-	if err != nil {
-		return nil, err
-	}
-	toxicity := float32(f.Toxicity)
-	if f.Toxicity == 0 {
-		toxicity = 1
-	}
-	attrs := ToxicAttributes(f)
-	return InjectorFunc(func(ctx context.Context) (func(context.Context) error, error) {
-		var added []string
-		revert := func(context.Context) error {
-			var errs []error
-			for _, name := range added {
-				if err := env.Toxiproxy.RemoveToxic(&toxiclient.ToxicOptions{ProxyName: proxy, ToxicName: name}); err != nil {
-					errs = append(errs, err)
-				}
-			}
-			return errors.Join(errs...)
-		}
-		for _, stream := range streams(f.Direction) {
-			name := f.Name + "_" + stream
-			_, err := env.Toxiproxy.AddToxic(&toxiclient.ToxicOptions{ProxyName: proxy, ToxicName: name,
-				ToxicType: f.Kind, Stream: stream, Toxicity: toxicity, Attributes: attrs})
-			if err != nil {
-				// Undo the half that went in before reporting.
-				return nil, errors.Join(fmt.Errorf("add %s toxic on %s: %w", f.Kind, f.Edge, err), revert(ctx))
-			}
-			added = append(added, name)
-		}
-		return revert, nil
-	}), nil
-}
-
-func down(f *scenarios.Fault, env Env) (Injector, error) {
-	name, err := edgeProxy(f, env)
-	if err != nil {
-		return nil, err
-	}
-	return InjectorFunc(func(ctx context.Context) (func(context.Context) error, error) {
-		p, err := env.Toxiproxy.Proxy(name)
-		if err != nil {
-			return nil, fmt.Errorf("find proxy of %s: %w", f.Edge, err)
-		}
-		if err := p.Disable(); err != nil {
-			return nil, fmt.Errorf("disable %s: %w", f.Edge, err)
-		}
-		return func(context.Context) error {
-			if err := p.Enable(); err != nil {
-				return fmt.Errorf("re-enable %s: %w", f.Edge, err)
-			}
-			return nil
-		}, nil
-	}), nil
-}
-
+// target is the instance a fault acts on: f.Instance of its version (the
+// service's own version when the fault names none).
 func target(f *scenarios.Fault, env Env) (topology.Instance, error) {
 	version := f.Version
 	if version == "" && env.DefaultVersion != nil {
@@ -163,47 +94,6 @@ func target(f *scenarios.Fault, env Env) (topology.Instance, error) {
 			f.Name, f.Service, len(insts), version, f.Instance)
 	}
 	return insts[f.Instance], nil
-}
-
-// kill SIGKILLs an instance; the revert restarts it, unless restart_after is
-// "never". The fault's duration is how long it stays down.
-func kill(f *scenarios.Fault, env Env) Injector {
-	return InjectorFunc(func(ctx context.Context) (func(context.Context) error, error) {
-		inst, err := target(f, env)
-		if err != nil {
-			return nil, err
-		}
-		if err := inst.Kill(ctx); err != nil {
-			return nil, fmt.Errorf("kill %s: %w", inst.Name(), err)
-		}
-		if f.RestartAfter < 0 {
-			return func(context.Context) error { return nil }, nil
-		}
-		return func(ctx context.Context) error {
-			if err := inst.Start(ctx); err != nil {
-				return fmt.Errorf("restart %s: %w", inst.Name(), err)
-			}
-			return nil
-		}, nil
-	})
-}
-
-func pause(f *scenarios.Fault, env Env) Injector {
-	return InjectorFunc(func(ctx context.Context) (func(context.Context) error, error) {
-		inst, err := target(f, env)
-		if err != nil {
-			return nil, err
-		}
-		if err := inst.Pause(ctx); err != nil {
-			return nil, fmt.Errorf("pause %s: %w", inst.Name(), err)
-		}
-		return func(ctx context.Context) error {
-			if err := inst.Resume(ctx); err != nil {
-				return fmt.Errorf("resume %s: %w", inst.Name(), err)
-			}
-			return nil
-		}, nil
-	})
 }
 
 // HoldFor is how long a fault stays in before its revert: the duration, or

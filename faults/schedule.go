@@ -74,11 +74,11 @@ type Outcome struct {
 // RevertTimeout bounds a revert that runs after the run's context ended.
 const RevertTimeout = 15 * time.Second
 
-// Run injects every fault at its instant (from start, or from the start of
+// Run injects every fault (built by reg) at its instant (from start, or from the start of
 // its rollout step) and reverts it after its hold time, or at once when ctx
 // ends. It returns when every fault is reverted or skipped. Reverts run on a
 // context that outlives ctx: an interrupted run still takes its faults out.
-func Run(ctx context.Context, start time.Time, list []*scenarios.Fault, env Env, steps *Steps, events *record.Log) []Outcome {
+func Run(ctx context.Context, start time.Time, list []*scenarios.Fault, reg *Registry, steps *Steps, events *record.Log) []Outcome {
 	out := make([]Outcome, len(list))
 	var wg sync.WaitGroup
 	for i, f := range list {
@@ -86,14 +86,14 @@ func Run(ctx context.Context, start time.Time, list []*scenarios.Fault, env Env,
 		wg.Add(1)
 		go func(o *Outcome) {
 			defer wg.Done()
-			runOne(ctx, start, o, env, steps, events)
+			runOne(ctx, start, o, reg, steps, events)
 		}(&out[i])
 	}
 	wg.Wait()
 	return out
 }
 
-func runOne(ctx context.Context, start time.Time, o *Outcome, env Env, steps *Steps, events *record.Log) {
+func runOne(ctx context.Context, start time.Time, o *Outcome, reg *Registry, steps *Steps, events *record.Log) {
 	f := o.Fault
 	emit := func(e record.Event) {
 		if events != nil {
@@ -124,7 +124,7 @@ func runOne(ctx context.Context, start time.Time, o *Outcome, env Env, steps *St
 		emit(record.Event{Kind: record.EvFaultSkipped, Message: f.Name + ": " + o.Skipped})
 		return
 	}
-	inj, err := New(f, env)
+	inj, err := reg.New(f)
 	if err == nil {
 		var revert func(context.Context) error
 		revert, err = inj.Inject(ctx)

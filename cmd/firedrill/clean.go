@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/firedrill/firedrill"
+	"github.com/firedrill/firedrill/rehearsal/control"
 	"github.com/firedrill/firedrill/topology"
 	"github.com/firedrill/firedrill/topology/docker"
 	"github.com/firedrill/firedrill/topology/pg"
@@ -63,7 +64,7 @@ func cleanDocker(ctx context.Context, w io.Writer, dryRun bool) (int, error) {
 			fmt.Fprintf(w, "removed PostgreSQL directory %s\n", d)
 		}
 		n += len(pgDirs)
-		for _, id := range firedrill.SweepControl() { // live-decision announcements of dead runs
+		for _, id := range control.Sweep() { // live-decision announcements of dead runs
 			fmt.Fprintf(w, "removed the control announcement of run %s\n", id)
 			n++
 		}

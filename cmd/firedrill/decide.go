@@ -10,20 +10,18 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/firedrill/firedrill"
+	"github.com/firedrill/firedrill/rehearsal/control"
 	"github.com/firedrill/firedrill/scenarios"
 )
 
 // Live decisions on a running rehearsal: approve or reject an open gate,
 // roll back or ignore an alert of a manual rollback.
-func init() {
-	extraCommands = append(extraCommands,
-		func() *cobra.Command {
-			return newDecisionCmd("approve", scenarios.ActionApprove, "Approve the open gate of a running rehearsal")
-		},
-		func() *cobra.Command {
-			return newDecisionCmd("reject", scenarios.ActionReject, "Reject the open gate of a running rehearsal (it rolls back)")
-		},
-		newDecideCmd)
+func newDecisionCmds() []*cobra.Command {
+	return []*cobra.Command{
+		newDecisionCmd("approve", scenarios.ActionApprove, "Approve the open gate of a running rehearsal"),
+		newDecisionCmd("reject", scenarios.ActionReject, "Reject the open gate of a running rehearsal (it rolls back)"),
+		newDecideCmd(),
+	}
 }
 
 func newDecisionCmd(use, action, short string) *cobra.Command {
@@ -66,7 +64,7 @@ func decide(ctx context.Context, args []string, action, by string) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	info, err := firedrill.Decide(ctx, ref, action, by)
+	info, err := control.Decide(ctx, ref, action, by)
 	if err != nil {
 		return &exitError{code: firedrill.ExitInvalid, err: err}
 	}

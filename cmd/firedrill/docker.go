@@ -11,10 +11,6 @@ import (
 	"github.com/firedrill/firedrill/topology/docker"
 )
 
-func init() {
-	extraCommands = append(extraCommands, newImagesCmd, newDataplaneCmd, newReaperCmd)
-}
-
 func newImagesCmd() *cobra.Command {
 	var binary, module string
 	cmd := &cobra.Command{

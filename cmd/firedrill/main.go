@@ -63,13 +63,10 @@ hold. It ends with a readiness report and an exit code:
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
+	// One line per command, each in its own file.
 	root.AddCommand(newRunCmd(), newValidateCmd(), newPlanCmd(), newCleanCmd(), newFixtureCmd(), newReportCmd())
-	for _, c := range extraCommands {
-		root.AddCommand(c())
-	}
+	root.AddCommand(newDecisionCmds()...) // decide.go: approve, reject, decide
+	root.AddCommand(newImagesCmd(), newDataplaneCmd(), newReaperCmd())
+	root.AddCommand(newPowerCmd())
 	return root
 }
-
-// extraCommands lets a feature register its command from its own file (in an
-// init function) without touching this one.
-var extraCommands []func() *cobra.Command

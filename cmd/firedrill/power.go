@@ -10,29 +10,33 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/firedrill/firedrill"
 	"github.com/firedrill/firedrill/analysis"
+	"github.com/firedrill/firedrill/power"
 	"github.com/firedrill/firedrill/reports"
 	"github.com/firedrill/firedrill/scenarios"
 )
 
-func init() { extraCommands = append(extraCommands, newPowerCmd) }
+// powerFlags are the power command's flags; input turns them into a
+// power.Input.
+type powerFlags struct {
+	in       power.Input
+	steps    string
+	baseline string
+	asJSON   bool
+	errInc   float64
+	errRatio float64
+	latRatio float64
+	baseErr  float64
+	logSD    float64
+	margin   float64
+	allowed  float64
+}
 
 func newPowerCmd() *cobra.Command {
-	var (
-		f        firedrill.PowerInput
-		steps    string
-		baseline string
-		asJSON   bool
-		errInc   float64
-		errRatio float64
-		latRatio float64
-		baseErr  float64
-		logSD    float64
-		margin   float64
-		allowed  float64
-	)
+	var pf powerFlags
 	cmd := &cobra.Command{
 		Use:   "power [SCENARIO.yaml]",
 		Short: "Could the canary plan catch the regression you fear? Power, smallest detectable regression, plan needed",
@@ -72,45 +76,15 @@ Exit codes: 0 the plan reaches the target power, 1 it does not, 2 invalid input.
 					return &exitError{code: firedrill.ExitInvalid, err: err}
 				}
 			}
-			fl := cmd.Flags()
-			if steps != "" {
-				ps, err := parseSteps(steps)
-				if err != nil {
-					return &exitError{code: firedrill.ExitInvalid, err: err}
-				}
-				f.Steps = ps
-			}
-			if baseline != "" {
-				res, err := reports.Load(baseline)
-				if err != nil {
-					return &exitError{code: firedrill.ExitInvalid, err: fmt.Errorf("--baseline: %w", err)}
-				}
-				f.Baseline = res
-			}
-			f.Regression = analysis.Regression{ErrorAbs: errInc, LatencyRatio: latRatio}
-			if errRatio != 0 {
-				if errRatio <= 1 {
-					return &exitError{code: firedrill.ExitInvalid, err: fmt.Errorf("--error-rate-ratio %g is not a worsening: give a factor above 1", errRatio)}
-				}
-				f.Regression.ErrorRel = errRatio - 1
-			}
-			if fl.Changed("baseline-error-rate") {
-				f.BaselineErrorRate = &baseErr
-			}
-			if fl.Changed("latency-log-sd") {
-				f.LatencyLogSD = &logSD
-			}
-			if fl.Changed("error-margin") {
-				f.ErrorMargin = &margin
-			}
-			if fl.Changed("latency-allowed") {
-				f.LatencyAllowed = &allowed
-			}
-			rep, err := firedrill.PlanPower(sc, f)
+			in, err := pf.input(cmd.Flags())
 			if err != nil {
 				return &exitError{code: firedrill.ExitInvalid, err: err}
 			}
-			if asJSON {
+			rep, err := power.Compute(sc, in)
+			if err != nil {
+				return &exitError{code: firedrill.ExitInvalid, err: err}
+			}
+			if pf.asJSON {
 				enc := json.NewEncoder(cmd.OutOrStdout())
 				enc.SetIndent("", "  ")
 				if err := enc.Encode(rep); err != nil {
@@ -125,23 +99,67 @@ Exit codes: 0 the plan reaches the target power, 1 it does not, 2 invalid input.
 			return nil
 		},
 	}
-	fl := cmd.Flags()
+	pf.register(cmd.Flags())
+	return cmd
+}
+
+func (pf *powerFlags) register(fl *pflag.FlagSet) {
+	f := &pf.in
 	fl.Float64Var(&f.Rate, "rate", 0, "requests per second reaching the rolled-out service, all versions together (default: from the scenario or --baseline)")
-	fl.StringVar(&steps, "steps", "", "canary steps as weight:duration, comma-separated, e.g. 5:30s,25:1m (default: the scenario's rollout steps)")
+	fl.StringVar(&pf.steps, "steps", "", "canary steps as weight:duration, comma-separated, e.g. 5:30s,25:1m (default: the scenario's rollout steps)")
 	fl.Float64Var(&f.Alpha, "alpha", 0, "significance level of each metric's test at each step, one-sided (default: the rollout analysis's alpha, else 0.05)")
 	fl.Float64Var(&f.Target, "target-power", 0, "power to reach (default: the scenario's canary_power min, else 0.8)")
-	fl.Float64Var(&errInc, "error-rate-increase", 0, "regression: absolute increase of the error ratio, e.g. 0.01 for one percentage point")
-	fl.Float64Var(&errRatio, "error-rate-ratio", 0, "regression: factor on the baseline error ratio, e.g. 2 for doubled")
-	fl.Float64Var(&latRatio, "latency-ratio", 0, "regression: canary latency over baseline latency, e.g. 1.2 for 20% slower")
-	fl.StringVar(&baseline, "baseline", "", "result.json of a previous run: measured rate, baseline error rate and latency spread")
-	fl.Float64Var(&baseErr, "baseline-error-rate", 0, "error ratio of the old version (default: --baseline, else the fixture's setting, else 0)")
-	fl.Float64Var(&logSD, "latency-log-sd", 0, "standard deviation of ln(latency) of the old version (default: --baseline, else the fixture's settings, else 0.5)")
-	fl.Float64Var(&margin, "error-margin", 0, "the judge's allowed absolute error-rate increase (default: the rollout analysis's error_margin, else 0)")
-	fl.Float64Var(&allowed, "latency-allowed", 0, "the judge's allowed relative latency increase (default: the rollout analysis's latency_margin, else 0.1)")
+	fl.Float64Var(&pf.errInc, "error-rate-increase", 0, "regression: absolute increase of the error ratio, e.g. 0.01 for one percentage point")
+	fl.Float64Var(&pf.errRatio, "error-rate-ratio", 0, "regression: factor on the baseline error ratio, e.g. 2 for doubled")
+	fl.Float64Var(&pf.latRatio, "latency-ratio", 0, "regression: canary latency over baseline latency, e.g. 1.2 for 20% slower")
+	fl.StringVar(&pf.baseline, "baseline", "", "result.json of a previous run: measured rate, baseline error rate and latency spread")
+	fl.Float64Var(&pf.baseErr, "baseline-error-rate", 0, "error ratio of the old version (default: --baseline, else the fixture's setting, else 0)")
+	fl.Float64Var(&pf.logSD, "latency-log-sd", 0, "standard deviation of ln(latency) of the old version (default: --baseline, else the fixture's settings, else 0.5)")
+	fl.Float64Var(&pf.margin, "error-margin", 0, "the judge's allowed absolute error-rate increase (default: the rollout analysis's error_margin, else 0)")
+	fl.Float64Var(&pf.allowed, "latency-allowed", 0, "the judge's allowed relative latency increase (default: the rollout analysis's latency_margin, else 0.1)")
 	fl.IntVar(&f.Trials, "trials", 1000, "Monte-Carlo trials of the judge per step for the cross-check (0: closed form only)")
 	fl.Uint64Var(&f.Seed, "seed", 1, "seed of the Monte-Carlo cross-check")
-	fl.BoolVar(&asJSON, "json", false, "print the report as JSON")
-	return cmd
+	fl.BoolVar(&pf.asJSON, "json", false, "print the report as JSON")
+}
+
+// input is what the flags ask of power.Compute; only the flags given
+// override the scenario's values.
+func (pf *powerFlags) input(fl *pflag.FlagSet) (power.Input, error) {
+	f := pf.in
+	if pf.steps != "" {
+		ps, err := parseSteps(pf.steps)
+		if err != nil {
+			return f, err
+		}
+		f.Steps = ps
+	}
+	if pf.baseline != "" {
+		res, err := reports.Load(pf.baseline)
+		if err != nil {
+			return f, fmt.Errorf("--baseline: %w", err)
+		}
+		f.Baseline = res
+	}
+	f.Regression = analysis.Regression{ErrorAbs: pf.errInc, LatencyRatio: pf.latRatio}
+	if pf.errRatio != 0 {
+		if pf.errRatio <= 1 {
+			return f, fmt.Errorf("--error-rate-ratio %g is not a worsening: give a factor above 1", pf.errRatio)
+		}
+		f.Regression.ErrorRel = pf.errRatio - 1
+	}
+	if fl.Changed("baseline-error-rate") {
+		f.BaselineErrorRate = &pf.baseErr
+	}
+	if fl.Changed("latency-log-sd") {
+		f.LatencyLogSD = &pf.logSD
+	}
+	if fl.Changed("error-margin") {
+		f.ErrorMargin = &pf.margin
+	}
+	if fl.Changed("latency-allowed") {
+		f.LatencyAllowed = &pf.allowed
+	}
+	return f, nil
 }
 
 // parseSteps reads "5:30s,25:1m".
@@ -159,7 +177,7 @@ func parseSteps(s string) ([]analysis.PlanStep, error) {
 	return out, nil
 }
 
-func printPower(w io.Writer, r *firedrill.PowerReport) {
+func printPower(w io.Writer, r *power.Report) {
 	svc := ""
 	if r.Service != "" {
 		svc = " of " + r.Service

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/firedrill/firedrill"
+	"github.com/firedrill/firedrill/power"
 )
 
 func runPower(t *testing.T, args ...string) (string, error) {
@@ -59,7 +60,7 @@ func TestPowerFromFlagsJSON(t *testing.T) {
 	out, err := runPower(t, "--rate", "100", "--steps", "50:37s", "--baseline-error-rate", "0.01",
 		"--error-rate-increase", "0.01", "--trials", "0", "--json")
 	require.NoError(t, err, out)
-	var rep firedrill.PowerReport
+	var rep power.Report
 	require.NoError(t, json.Unmarshal([]byte(out), &rep))
 	// 1,850 requests per arm, just above the 1,826 a 1% -> 2% test needs
 	// for 80% power (see the root package's hand computation).

@@ -1,4 +1,4 @@
-package firedrill
+package verdict
 
 import (
 	"fmt"
@@ -86,12 +86,13 @@ func countSkew(rec *record.Recorder, ro *scenarios.Rollout, from, to time.Durati
 	return out
 }
 
-// checkVersionSkew judges each direction the expectation asks for: some
-// requests must have crossed, and at least Min of them succeeded.
-func (r *runner) checkVersionSkew(e *scenarios.Expectation, x *reports.Expectation) {
-	ro := r.sc.Rollout
+// versionSkew judges each direction the expectation asks for (old callers
+// -> new version, new version -> old callees): some requests must have
+// crossed, and at least Min of them succeeded.
+func versionSkew(ev *Evidence, e *scenarios.Expectation, x *reports.Expectation, _ *Findings) {
+	ro := ev.Scenario.Rollout
 	x.Threshold = fmt.Sprintf(">= %.4g%% each", 100*e.Min)
-	counts := countSkew(r.rec, ro, e.From.D(), e.To.D())
+	counts := countSkew(ev.Samples, ro, e.From.D(), e.To.D())
 	names := map[string]string{
 		scenarios.SkewOldToNew: "old callers -> " + ro.Service + "@" + ro.To,
 		scenarios.SkewNewToOld: ro.Service + "@" + ro.To + " -> old callees",
@@ -127,6 +128,6 @@ func (r *runner) checkVersionSkew(e *scenarios.Expectation, x *reports.Expectati
 		x.Detail += "; a failed call of the new version fails its own caller's request as well: look at new_to_old first"
 	}
 	if crossed { // a direction with no request has no ratio to compare
-		numeric(x, 100*worst, ">=", 100*e.Min, "%")
+		setNum(x, 100*worst, ">=", 100*e.Min, "%")
 	}
 }

@@ -1,16 +1,13 @@
-package firedrill
+package stateful
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sync"
 	"time"
 
-	"github.com/firedrill/firedrill/analysis"
 	"github.com/firedrill/firedrill/faults"
 	"github.com/firedrill/firedrill/record"
-	"github.com/firedrill/firedrill/reports"
 	"github.com/firedrill/firedrill/scenarios"
 	"github.com/firedrill/firedrill/topology/pg"
 )
@@ -38,7 +35,7 @@ type migrationRun struct {
 
 // migrate runs action f's verify query, then its SQL, on the primary,
 // watching lock waits from a second connection meanwhile.
-func (r *runner) migrate(ctx context.Context, d *dbRun, f *scenarios.Fault) error {
+func (r *Run) migrate(ctx context.Context, d *dbRun, f *scenarios.Fault) error {
 	m := &migrationRun{name: f.Name}
 	d.mu.Lock()
 	d.migrations = append(d.migrations, m)
@@ -51,13 +48,13 @@ func (r *runner) migrate(ctx context.Context, d *dbRun, f *scenarios.Fault) erro
 		msg += fmt.Sprintf("ran in %s; longest lock wait meanwhile %s (%d queries waiting at most)",
 			m.took.Round(time.Millisecond), m.maxLockWait.Round(time.Millisecond), m.maxWaiters)
 	}
-	r.events.Add(record.Event{Kind: EvMigration, Service: d.spec.Name, Message: msg, Fields: map[string]any{
+	r.cfg.Events.Add(record.Event{Kind: EvMigration, Service: d.spec.Name, Message: msg, Fields: map[string]any{
 		"migration": f.Name, "took_ms": float64(m.took.Microseconds()) / 1000, "max_lock_wait_ms": float64(m.maxLockWait.Microseconds()) / 1000,
 		"max_waiters": m.maxWaiters}})
 	return err
 }
 
-func (r *runner) migrateSteps(ctx context.Context, d *dbRun, f *scenarios.Fault, m *migrationRun) error {
+func (r *Run) migrateSteps(ctx context.Context, d *dbRun, f *scenarios.Fault, m *migrationRun) error {
 	addr := d.cl.Primary().Addr()
 	conn, err := pg.Connect(ctx, addr)
 	if err != nil {
@@ -80,7 +77,7 @@ func (r *runner) migrateSteps(ctx context.Context, d *dbRun, f *scenarios.Fault,
 	var wg sync.WaitGroup
 	wg.Go(func() { m.maxLockWait, m.maxWaiters = watchLocks(wctx, addr) })
 	m.at = time.Now()
-	r.db.actionAt.Store(f, m.at)
+	r.stamp(f, m.at)
 	_, err = conn.Exec(ctx, f.SQL) // simple protocol: several statements, one implicit transaction
 	m.took = time.Since(m.at)
 	stop()
@@ -117,70 +114,4 @@ func watchLocks(ctx context.Context, addr string) (time.Duration, int) {
 		}
 	}
 	return longest, most
-}
-
-// checkMigration judges a migration: it ran (its verify query counting 0),
-// within max_duration and max_lock_wait, and app's old version kept
-// serving min_availability of its requests from the migration to the end.
-func (r *runner) checkMigration(e *scenarios.Expectation, d *dbRun, x *reports.Expectation) {
-	x.Threshold = "runs"
-	if e.MaxDuration > 0 {
-		x.Threshold += ", within " + e.MaxDuration.String()
-	}
-	if e.MaxLockWait > 0 {
-		x.Threshold += ", lock waits <= " + e.MaxLockWait.String()
-	}
-	var m *migrationRun
-	d.mu.Lock()
-	for _, mr := range d.migrations {
-		if mr.name == e.Migration {
-			m = mr
-		}
-	}
-	d.mu.Unlock()
-	if m == nil {
-		x.Observed, x.Detail = "did not run", "the migrate action "+e.Migration+" never ran"
-		return
-	}
-	var problems []error
-	detail := fmt.Sprintf("ran in %s, longest lock wait %s (%d waiting at most)", m.took.Round(time.Millisecond),
-		m.maxLockWait.Round(time.Millisecond), m.maxWaiters)
-	if m.verified && m.verifyEr == nil {
-		detail = fmt.Sprintf("verify_sql counted %d; ", m.verify) + detail
-	}
-	if m.err != nil {
-		problems = append(problems, m.err)
-	}
-	if e.MaxDuration > 0 && m.took > e.MaxDuration.D() {
-		problems = append(problems, fmt.Errorf("took %s, more than %s", m.took.Round(time.Millisecond), e.MaxDuration))
-	}
-	if e.MaxLockWait > 0 && m.maxLockWait > e.MaxLockWait.D() {
-		problems = append(problems, fmt.Errorf("a query waited %s on a lock, more than %s", m.maxLockWait.Round(time.Millisecond), e.MaxLockWait))
-	}
-	x.Observed = "ran"
-	if app := r.sc.Service(e.App); app != nil && !m.at.IsZero() {
-		x.Threshold += fmt.Sprintf(", %s %s serves >= %.4g%% after it", app.Name, app.Version, 100*e.MinAvailability)
-		s := analysis.Summarize(r.rec.Select(record.Filter{Source: record.Hop, Service: app.Name, Version: app.Version, From: m.at.Sub(r.t0)}))
-		switch {
-		case s.Requests == 0:
-			problems = append(problems, fmt.Errorf("%s %s served no request after the migration: backward compatibility was not exercised", app.Name, app.Version))
-		default:
-			avail := 1 - s.ErrorRate
-			x.Observed = fmt.Sprintf("ran; %s %s served %.2f%%", app.Name, app.Version, 100*avail)
-			numeric(x, 100*avail, ">=", 100*e.MinAvailability, "%")
-			detail += fmt.Sprintf("; after it %s %s answered %d of %d requests", app.Name, app.Version, s.Requests-s.Errors, s.Requests)
-			if avail < e.MinAvailability {
-				problems = append(problems, fmt.Errorf("the old version %s of %s failed %d of %d requests after it: the migration is not backward compatible",
-					app.Version, app.Name, s.Errors, s.Requests))
-			}
-		}
-	}
-	x.Passed = len(problems) == 0
-	if err := errors.Join(problems...); err != nil {
-		if m.err != nil {
-			x.Observed = "failed"
-		}
-		detail = err.Error() + "; " + detail
-	}
-	x.Detail = detail
 }

@@ -1,7 +1,11 @@
-package firedrill
+// Package power answers, before a release, whether a canary plan can
+// detect the regression its owner fears: the plan's power (closed form,
+// cross-checked by simulating the judge), the smallest regression it
+// detects, and the plan that would reach the target. Its inputs come from
+// flags, the scenario, or a previous run's result (inputs.go).
+package power
 
 import (
-	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -15,7 +19,7 @@ import (
 
 // Power defaults.
 const (
-	DefaultPowerAlpha = 0.05
+	DefaultAlpha = 0.05
 	// DefaultLatencyLogSD is sigma of ln(latency) assumed when nothing
 	// better is known: a p99 about 3.2 times the median.
 	DefaultLatencyLogSD = 0.5
@@ -25,9 +29,9 @@ const (
 	DefaultRegressionErrorIncrease = 0.01
 )
 
-// PowerInput says what PlanPower should assume. Zero values (nil pointers)
+// Input says what Compute should assume. Zero values (nil pointers)
 // take the scenario's values, then the defaults.
-type PowerInput struct {
+type Input struct {
 	// Regression to detect; empty: the scenario's first canary_power
 	// expectation, else DefaultRegressionErrorIncrease beyond the margin.
 	Regression analysis.Regression
@@ -63,9 +67,9 @@ type PowerInput struct {
 	RefineBudget float64
 }
 
-// PowerReport is the answer to "could this canary plan catch the regression
+// Report is the answer to "could this canary plan catch the regression
 // I fear?", with where every input came from.
-type PowerReport struct {
+type Report struct {
 	Service           string          `json:"service,omitempty"`
 	Rate              float64         `json:"rate_rps"`
 	Alpha             float64         `json:"alpha"`
@@ -78,8 +82,8 @@ type PowerReport struct {
 	// Effect describes the regression in the baseline's terms.
 	Effect string `json:"effect"`
 	// Sources says where each input came from.
-	Sources []string    `json:"sources"`
-	Steps   []PowerStep `json:"steps"`
+	Sources []string `json:"sources"`
+	Steps   []Step   `json:"steps"`
 	// Skipped lists rollout steps that are not judged (0% or 100%).
 	Skipped []string `json:"skipped,omitempty"`
 	// Power is the closed-form probability that some step detects the
@@ -119,8 +123,8 @@ type RegressionInput struct {
 	LatencyRatio      float64 `json:"latency_ratio,omitempty"`
 }
 
-// PowerStep is one judged step.
-type PowerStep struct {
+// Step is one judged step.
+type Step struct {
 	Step         int      `json:"step"` // 1-based index in the rollout
 	Weight       int      `json:"weight"`
 	Duration     string   `json:"duration"`
@@ -146,13 +150,13 @@ type Detectable struct {
 	Text  string  `json:"text"`
 }
 
-// PlanPower computes the power of sc's canary plan (or of in.Rate and
+// Compute computes the power of sc's canary plan (or of in.Rate and
 // in.Steps when sc is nil) to detect a regression, the smallest regression
 // it detects with the target power, and what plan would reach it. The
 // judge is assumed to test each step once, fixed-horizon, on that step's
 // own requests (see analysis.Plan).
-func PlanPower(sc *scenarios.Scenario, in PowerInput) (*PowerReport, error) {
-	rep := &PowerReport{}
+func Compute(sc *scenarios.Scenario, in Input) (*Report, error) {
+	rep := &Report{}
 	if err := rep.resolve(sc, in); err != nil {
 		return nil, err
 	}
@@ -172,7 +176,7 @@ func PlanPower(sc *scenarios.Scenario, in PowerInput) (*PowerReport, error) {
 		rep.MonteCarlo = ptr(m.Overall)
 	}
 	for i, sp := range pp.Steps {
-		ps := PowerStep{Step: sp.Step, Weight: sp.Weight, Duration: sp.Duration.String(), BaselineN: sp.BaselineN, CanaryN: sp.CanaryN,
+		ps := Step{Step: sp.Step, Weight: sp.Weight, Duration: sp.Duration.String(), BaselineN: sp.BaselineN, CanaryN: sp.CanaryN,
 			ErrorPower: finite(sp.ErrorPower), LatencyPower: finite(sp.LatencyPower), Power: sp.Power, SmallCounts: sp.SmallCounts}
 		if mc != nil {
 			ps.MonteCarlo = ptr(mc.Steps[i].Power)
@@ -186,7 +190,7 @@ func PlanPower(sc *scenarios.Scenario, in PowerInput) (*PowerReport, error) {
 		rep.Steps = append(rep.Steps, ps)
 	}
 	rep.Effective, rep.EffectiveMethod = rep.Power, "closed form"
-	if rep.MonteCarlo != nil && slices.ContainsFunc(rep.Steps, func(s PowerStep) bool { return s.SmallCounts }) {
+	if rep.MonteCarlo != nil && slices.ContainsFunc(rep.Steps, func(s Step) bool { return s.SmallCounts }) {
 		rep.Effective, rep.EffectiveMethod = *rep.MonteCarlo, "monte-carlo"
 	}
 	rep.minDetectable()
@@ -200,165 +204,7 @@ func PlanPower(sc *scenarios.Scenario, in PowerInput) (*PowerReport, error) {
 	return rep, nil
 }
 
-// resolve fills the plan's inputs from in, sc, the baseline and defaults.
-func (rep *PowerReport) resolve(sc *scenarios.Scenario, in PowerInput) error {
-	var svc *scenarios.Service
-	var fromVersion string
-	if sc != nil && sc.Rollout != nil {
-		rep.Service = sc.Rollout.Service
-		svc = sc.Service(rep.Service)
-		if svc != nil {
-			fromVersion = svc.Version
-		}
-	}
-	note := func(format string, args ...any) { rep.Sources = append(rep.Sources, fmt.Sprintf(format, args...)) }
-	given := "given"
-	if in.MeasuredIn != "" {
-		given = "measured in " + in.MeasuredIn
-	}
-
-	// The judge's settings: flags, the rollout's analysis, defaults.
-	var an *scenarios.Analysis
-	if sc != nil && sc.Rollout != nil {
-		an = &sc.Rollout.Analysis
-		switch an.Judge {
-		case scenarios.JudgeSequential:
-			note("judge: sequential; the power is the fixed-horizon test's at each step's end, which bounds the always-valid test's from above")
-		case scenarios.JudgeThreshold:
-			note("judge: threshold; the power is what the statistical judge would have (fixed thresholds have no power to speak of)")
-		case "":
-		default:
-			note("judge: %s", an.Judge)
-		}
-	}
-	defErr, defLat := judgeAllowances()
-	alpha := DefaultPowerAlpha
-	if an != nil {
-		alpha, defErr, defLat = orDefault(an.Alpha, alpha), an.ErrorMargin, an.LatencyMargin
-	}
-	rep.Alpha = orDefault(in.Alpha, alpha)
-	rep.ErrorMargin = orPtr(in.ErrorMargin, defErr)
-	rep.LatencyAllowed = orPtr(in.LatencyAllowed, defLat)
-
-	// The regression and target: flags, the scenario's expectation, defaults.
-	reg, target := in.Regression, in.Target
-	exp := canaryPowerExpectation(sc)
-	switch {
-	case reg != (analysis.Regression{}):
-		note("regression: given")
-	case exp != nil:
-		reg = toRegression(exp.Regression)
-		note("regression: expectation %q", exp.Name)
-	default:
-		// One point beyond what the judge tolerates: a regression the
-		// judge is meant to catch.
-		reg = analysis.Regression{ErrorAbs: rep.ErrorMargin + DefaultRegressionErrorIncrease}
-		note("regression: default, error rate +%g, the judge's error margin plus %g (no canary_power expectation)", reg.ErrorAbs, DefaultRegressionErrorIncrease)
-	}
-	if target == 0 && exp != nil {
-		target = exp.Min
-	}
-	rep.Target = orDefault(target, scenarios.DefaultPowerTarget)
-	rep.Reg = reg
-	rep.Regression = RegressionInput{ErrorRateIncrease: reg.ErrorAbs, LatencyRatio: reg.LatencyRatio}
-	if reg.ErrorRel != 0 {
-		rep.Regression.ErrorRateRatio = 1 + reg.ErrorRel
-	}
-
-	var measured *baselineStats
-	if in.Baseline != nil {
-		if rep.Service == "" {
-			return errors.New("--baseline needs a scenario with a rollout: it names the service and version to read")
-		}
-		m, err := measureBaseline(in.Baseline, rep.Service, fromVersion)
-		if err != nil {
-			return err
-		}
-		measured = m
-	}
-
-	// Rate.
-	switch {
-	case in.Rate > 0:
-		rep.Rate = in.Rate
-		note("rate: %g rps, given", in.Rate)
-	case measured != nil && measured.rate > 0:
-		rep.Rate = measured.rate
-		note("rate: %.1f rps, median per second at %s's router in the baseline run", measured.rate, rep.Service)
-	case sc != nil && rep.Service != "":
-		paths := callPaths(sc, sc.Traffic.Entry, rep.Service)
-		if paths == 0 {
-			return fmt.Errorf("no traffic reaches %s from the entry %s: give --rate", rep.Service, sc.Traffic.Entry)
-		}
-		rep.Rate = sc.Traffic.Rate * float64(paths)
-		note("rate: %g rps, traffic.rate %g x %d call path(s) from %s to %s", rep.Rate, sc.Traffic.Rate, paths, sc.Traffic.Entry, rep.Service)
-	default:
-		return errors.New("no rate: give --rate (requests per second reaching the service) or a scenario")
-	}
-
-	// Steps.
-	steps := in.Steps
-	if len(steps) > 0 {
-		note("steps: given")
-	} else if sc != nil && sc.Rollout != nil {
-		if !sc.Rollout.HasSteps() {
-			return fmt.Errorf("a %s rollout has no canary steps, so there is no canary plan to size: give --steps", sc.Rollout.Strategy)
-		}
-		for i, st := range sc.Rollout.Steps {
-			if st == nil {
-				continue
-			}
-			if st.Weight <= 0 || st.Weight >= 100 {
-				rep.Skipped = append(rep.Skipped, fmt.Sprintf("step %d (%d%% for %s): no canary and baseline side by side, not judged", i+1, st.Weight, st.Pause))
-				continue
-			}
-			steps = append(steps, analysis.PlanStep{Weight: st.Weight, Duration: st.Pause.D()})
-		}
-		note("steps: rollout of %s, %d judged", rep.Service, len(steps))
-	}
-	if len(steps) == 0 {
-		return errors.New("no canary step to judge: give --steps (e.g. 5:30s,25:30s) or a scenario whose rollout has a step between 1% and 99%")
-	}
-
-	// The old version's error rate and latency spread.
-	if in.BaselineErrorRate != nil {
-		rep.BaselineErrorRate = *in.BaselineErrorRate
-		note("baseline error rate: %.4g, %s", rep.BaselineErrorRate, given)
-	} else if measured != nil {
-		rep.BaselineErrorRate = measured.errorRate
-		note("baseline error rate: %.4g, measured (%d errors in %d requests of %s %s)", measured.errorRate, measured.errors, measured.requests, rep.Service, fromVersion)
-	} else if x, ok := fixtureSetting(svc, "error-rate", "ERROR_RATE"); ok {
-		rep.BaselineErrorRate = x
-		note("baseline error rate: %g, the fixture's error-rate setting", x)
-	} else {
-		note("baseline error rate: 0 (no setting or measurement; give --baseline-error-rate or --baseline)")
-	}
-	if in.LatencyLogSD != nil {
-		rep.LatencyLogSD = *in.LatencyLogSD
-		note("latency log-sd: %.3g, %s", rep.LatencyLogSD, given)
-	} else if measured != nil && measured.logSD > 0 {
-		rep.LatencyLogSD = measured.logSD
-		note("latency log-sd: %.3g, median ln(p99/p50)/2.326 over %d seconds of the baseline run", measured.logSD, measured.logSDPoints)
-	} else if sd, ok := fixtureLogSD(svc); ok {
-		rep.LatencyLogSD = sd
-		note("latency log-sd: %.3g, ln(p99/median)/2.326 of the fixture's latency settings", sd)
-	} else {
-		rep.LatencyLogSD = DefaultLatencyLogSD
-		note("latency log-sd: %g, default (a p99 about 3.2x the median)", DefaultLatencyLogSD)
-	}
-	rep.Plan = analysis.Plan{Rate: rep.Rate, Steps: steps, Alpha: rep.Alpha, BaselineErrorRate: rep.BaselineErrorRate,
-		ErrorMargin: rep.ErrorMargin, LatencyLogSD: rep.LatencyLogSD, LatencyAllowed: rep.LatencyAllowed}
-	if err := rep.Plan.Validate(); err != nil {
-		return fmt.Errorf("canary plan: %w", err)
-	}
-	rep.Effect = describeEffect(rep.BaselineErrorRate, reg)
-	if reg.ErrorRel != 0 && reg.ErrorAbs == 0 && rep.BaselineErrorRate == 0 {
-		note("warning: an error-rate ratio of a zero baseline error rate is no change; give an absolute increase instead")
-	}
-	return nil
-}
-
-func (rep *PowerReport) minDetectable() {
+func (rep *Report) minDetectable() {
 	r, p, t := rep.Reg, rep.Plan, rep.Target
 	if r.ErrorAbs != 0 || r.ErrorRel != 0 {
 		if x, err := p.MinDetectable(analysis.ByErrorAbs, t); err == nil {
@@ -382,7 +228,7 @@ func (rep *PowerReport) minDetectable() {
 
 // advice says in one sentence whether the plan is strong enough and, if
 // not, what plan would be.
-func (rep *PowerReport) advice() string {
+func (rep *Report) advice() string {
 	have := fmt.Sprintf("power %.2f (%s) against %s", rep.Effective, rep.EffectiveMethod, rep.Effect)
 	if rep.Effective >= rep.Target {
 		return fmt.Sprintf("the plan is strong enough: %s (target %.2f)", have, rep.Target)
@@ -425,7 +271,7 @@ func (rep *PowerReport) advice() string {
 
 // tolerated reports whether every part of the regression is within the
 // judge's allowances, so that no sample size detects it.
-func (rep *PowerReport) tolerated() bool {
+func (rep *Report) tolerated() bool {
 	r, p := rep.Reg, rep.Plan
 	errOK := r.ErrorAbs == 0 && r.ErrorRel == 0 || p.BaselineErrorRate*r.ErrorRel+r.ErrorAbs <= p.ErrorMargin
 	latOK := r.LatencyRatio == 0 || r.LatencyRatio <= 1+p.LatencyAllowed
@@ -493,8 +339,8 @@ func mcPauseScale(p analysis.Plan, r analysis.Regression, target, k0 float64, tr
 	return 0, false
 }
 
-// canaryPowerExpectation is the scenario's first canary_power expectation.
-func canaryPowerExpectation(sc *scenarios.Scenario) *scenarios.Expectation {
+// CanaryExpectation is the scenario's first canary_power expectation.
+func CanaryExpectation(sc *scenarios.Scenario) *scenarios.Expectation {
 	if sc == nil {
 		return nil
 	}
@@ -506,7 +352,7 @@ func canaryPowerExpectation(sc *scenarios.Scenario) *scenarios.Expectation {
 	return nil
 }
 
-func toRegression(r *scenarios.Regression) analysis.Regression {
+func ToRegression(r *scenarios.Regression) analysis.Regression {
 	if r == nil {
 		return analysis.Regression{}
 	}

@@ -1,4 +1,4 @@
-package firedrill
+package verdict
 
 import (
 	"math/rand/v2"

@@ -1,4 +1,9 @@
-package firedrill
+// Package control is the control endpoint of a live run: while a rollout
+// goes on, a release owner approves or rejects its gates and acts on its
+// alerts from another terminal (`firedrill approve RUN`). The run serves the
+// decisions on 127.0.0.1 with a random token and announces itself in Dir;
+// both go when it ends.
+package control
 
 import (
 	"bytes"
@@ -22,13 +27,12 @@ import (
 	"github.com/firedrill/firedrill/simulator"
 )
 
-// The control endpoint: while a run with a rollout goes on, a release owner
-// approves or rejects its gates and acts on its alerts from another terminal
-// (`firedrill approve RUN`). The run serves the decisions on 127.0.0.1 with a
-// random token and announces itself in ControlDir; both go when it ends.
+// EvEndpoint is the event announcing a run's control endpoint (or why it
+// has none).
+const EvEndpoint = "control_endpoint"
 
-// ControlInfo is what a live run announces in ControlDir.
-type ControlInfo struct {
+// Info is what a live run announces in Dir.
+type Info struct {
 	RunID    string    `json:"run_id"`
 	Scenario string    `json:"scenario"`
 	OutDir   string    `json:"out_dir"`
@@ -38,10 +42,10 @@ type ControlInfo struct {
 	Started  time.Time `json:"started"`
 }
 
-// ControlDir is where live runs announce their control endpoints: one
+// Dir is where live runs announce their control endpoints: one
 // directory per user, so that users of a shared machine do not block each
 // other (and only the user's own runs can be decided).
-func ControlDir() string {
+func Dir() string {
 	return filepath.Join(os.TempDir(), "firedrill-control-"+strconv.Itoa(os.Getuid()))
 }
 
@@ -55,9 +59,9 @@ type decisionReply struct {
 	Error   string `json:"error,omitempty"`
 }
 
-// startControl serves desk until the returned stop is called; stop also
+// Serve serves desk until the returned stop is called; stop also
 // removes the announcement.
-func startControl(desk *simulator.Desk, info ControlInfo) (stop func(), err error) {
+func Serve(desk *simulator.Desk, info Info) (stop func(), err error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, fmt.Errorf("control endpoint: %w", err)
@@ -71,7 +75,7 @@ func startControl(desk *simulator.Desk, info ControlInfo) (stop func(), err erro
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /v1/decisions", func(w http.ResponseWriter, req *http.Request) {
 		if req.Header.Get("Authorization") != "Bearer "+info.Token {
-			replyJSON(w, http.StatusUnauthorized, decisionReply{Error: "wrong or missing token (read it from " + ControlDir() + ")"})
+			replyJSON(w, http.StatusUnauthorized, decisionReply{Error: "wrong or missing token (read it from " + Dir() + ")"})
 			return
 		}
 		var d decisionRequest
@@ -100,11 +104,11 @@ func startControl(desk *simulator.Desk, info ControlInfo) (stop func(), err erro
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	go func() { _ = srv.Serve(ln) }()
 
-	SweepControl() // what SIGKILLed harnesses left
-	path := filepath.Join(ControlDir(), info.RunID+".json")
+	Sweep() // what SIGKILLed harnesses left
+	path := filepath.Join(Dir(), info.RunID+".json")
 	b, _ := json.MarshalIndent(info, "", "  ")
 	for try := 0; try < 2; try++ { // another run may remove the empty directory in between
-		if err = os.MkdirAll(ControlDir(), 0o700); err == nil {
+		if err = os.MkdirAll(Dir(), 0o700); err == nil {
 			if err = os.WriteFile(path, b, 0o600); err == nil { // the token lets its reader decide
 				break
 			}
@@ -112,11 +116,11 @@ func startControl(desk *simulator.Desk, info ControlInfo) (stop func(), err erro
 	}
 	if err != nil {
 		_ = srv.Close()
-		return nil, fmt.Errorf("announce the control endpoint in %s: %w", ControlDir(), err)
+		return nil, fmt.Errorf("announce the control endpoint in %s: %w", Dir(), err)
 	}
 	return func() {
 		_ = os.Remove(path)
-		_ = os.Remove(ControlDir()) // only when no other run announces itself there
+		_ = os.Remove(Dir()) // only when no other run announces itself there
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
 		_ = srv.Shutdown(ctx)
@@ -131,27 +135,27 @@ func replyJSON(w http.ResponseWriter, code int, v any) {
 
 // LiveRuns lists the runs announcing a control endpoint, oldest first, and
 // removes announcements whose harness is gone (SIGKILLed).
-func LiveRuns() []ControlInfo {
-	live, _ := scanControl()
+func LiveRuns() []Info {
+	live, _ := scan()
 	return live
 }
 
-// SweepControl removes the announcements of runs whose harness is gone,
+// Sweep removes the announcements of runs whose harness is gone,
 // and the directory when none is left; it returns their run ids. Every run
 // with a rollout, and `firedrill clean`, calls it.
-func SweepControl() []string {
-	live, gone := scanControl()
+func Sweep() []string {
+	live, gone := scan()
 	if len(live) == 0 {
-		_ = os.Remove(ControlDir()) // only when empty
+		_ = os.Remove(Dir()) // only when empty
 	}
 	return gone
 }
 
-func scanControl() (live []ControlInfo, gone []string) {
-	files, _ := filepath.Glob(filepath.Join(ControlDir(), "*.json"))
+func scan() (live []Info, gone []string) {
+	files, _ := filepath.Glob(filepath.Join(Dir(), "*.json"))
 	for _, f := range files {
 		b, err := os.ReadFile(f)
-		var info ControlInfo
+		var info Info
 		if err != nil || json.Unmarshal(b, &info) != nil {
 			continue
 		}
@@ -167,12 +171,12 @@ func scanControl() (live []ControlInfo, gone []string) {
 	return live, gone
 }
 
-// FindRun picks the live run named by ref: its run id (or a unique prefix),
+// Find picks the live run named by ref: its run id (or a unique prefix),
 // its output directory, or "" when exactly one run is live.
-func FindRun(ref string) (ControlInfo, error) {
+func Find(ref string) (Info, error) {
 	runs := LiveRuns()
 	if len(runs) == 0 {
-		return ControlInfo{}, errors.New("no live run with a rollout on this machine (runs announce themselves in " + ControlDir() + " while they last)")
+		return Info{}, errors.New("no live run with a rollout on this machine (runs announce themselves in " + Dir() + " while they last)")
 	}
 	var ids []string
 	for _, r := range runs {
@@ -182,10 +186,10 @@ func FindRun(ref string) (ControlInfo, error) {
 		if len(runs) == 1 {
 			return runs[0], nil
 		}
-		return ControlInfo{}, fmt.Errorf("%d runs are live; name one: %s", len(runs), strings.Join(ids, ", "))
+		return Info{}, fmt.Errorf("%d runs are live; name one: %s", len(runs), strings.Join(ids, ", "))
 	}
 	abs, _ := filepath.Abs(ref)
-	var found []ControlInfo
+	var found []Info
 	for _, r := range runs {
 		if r.RunID == ref || r.OutDir == abs {
 			return r, nil
@@ -197,13 +201,13 @@ func FindRun(ref string) (ControlInfo, error) {
 	if len(found) == 1 {
 		return found[0], nil
 	}
-	return ControlInfo{}, fmt.Errorf("no single live run matches %q; live runs: %s", ref, strings.Join(ids, ", "))
+	return Info{}, fmt.Errorf("no single live run matches %q; live runs: %s", ref, strings.Join(ids, ", "))
 }
 
 // Decide sends a live decision (approve, reject, rollback, ignore) to the
-// run ref names (see FindRun) on behalf of by.
-func Decide(ctx context.Context, ref, action, by string) (ControlInfo, error) {
-	info, err := FindRun(ref)
+// run ref names (see Find) on behalf of by.
+func Decide(ctx context.Context, ref, action, by string) (Info, error) {
+	info, err := Find(ref)
 	if err != nil {
 		return info, err
 	}

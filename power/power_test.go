@@ -1,4 +1,4 @@
-package firedrill
+package power
 
 import (
 	"math"
@@ -20,7 +20,7 @@ import (
 // power 0.80, so the plan's power is 0.800 and the step needs 37 s.
 func TestPlanPowerErrorRateMatchesHandComputation(t *testing.T) {
 	base, zero := 0.01, 0.0
-	rep, err := PlanPower(nil, PowerInput{
+	rep, err := Compute(nil, Input{
 		Regression: analysis.Regression{ErrorAbs: 0.01},
 		Rate:       100, Steps: []analysis.PlanStep{{Weight: 50, Duration: 36520 * time.Millisecond}},
 		BaselineErrorRate: &base, ErrorMargin: &zero, Trials: 2000, Seed: 5,
@@ -48,7 +48,7 @@ func TestPlanPowerErrorRateMatchesHandComputation(t *testing.T) {
 // Φ(0.8472) = 0.8015 with 100 requests per arm (50% of 100 rps for 2 s).
 func TestPlanPowerLatencyMatchesNoether(t *testing.T) {
 	sd, zero, base := 0.5, 0.0, 0.0
-	rep, err := PlanPower(nil, PowerInput{
+	rep, err := Compute(nil, Input{
 		Regression: analysis.Regression{LatencyRatio: 1.2},
 		Rate:       100, Steps: []analysis.PlanStep{{Weight: 50, Duration: 2 * time.Second}},
 		LatencyLogSD: &sd, LatencyAllowed: &zero, BaselineErrorRate: &base,
@@ -63,9 +63,9 @@ func TestPlanPowerLatencyMatchesNoether(t *testing.T) {
 // A scenario's plan: rate, steps, regression and the fixture's settings are
 // read from the file, and the advice names a plan that would do.
 func TestPlanPowerFromScenario(t *testing.T) {
-	sc, err := scenarios.Load("scenarios/examples/canary-power.yaml")
+	sc, err := scenarios.Load("../scenarios/examples/canary-power.yaml")
 	require.NoError(t, err)
-	rep, err := PlanPower(sc, PowerInput{})
+	rep, err := Compute(sc, Input{})
 	require.NoError(t, err)
 	assert.Equal(t, "web", rep.Service)
 	assert.Equal(t, 20.0, rep.Rate)
@@ -84,14 +84,14 @@ func TestPlanPowerFromScenario(t *testing.T) {
 	assert.Greater(t, rep.PauseScale, 5.0, "a 16-request canary is far from enough")
 
 	// Flags win over the scenario.
-	rep2, err := PlanPower(sc, PowerInput{Rate: 2000, Regression: analysis.Regression{ErrorRel: 3}})
+	rep2, err := Compute(sc, Input{Rate: 2000, Regression: analysis.Regression{ErrorRel: 3}})
 	require.NoError(t, err)
 	assert.Equal(t, 2000.0, rep2.Rate)
 	assert.Greater(t, rep2.Power, 0.99, "1% -> 4% errors among 1,600 and 4,800 canary requests")
 
 	// A regression within the judge's margin is detected at the false-alarm
 	// rate, whatever the plan: no length reaches the target.
-	rep3, err := PlanPower(sc, PowerInput{Regression: analysis.Regression{ErrorAbs: 0.01}})
+	rep3, err := Compute(sc, Input{Regression: analysis.Regression{ErrorAbs: 0.01}})
 	require.NoError(t, err)
 	assert.Less(t, rep3.Power, 0.1)
 	assert.Zero(t, rep3.PauseScale)
@@ -99,11 +99,11 @@ func TestPlanPowerFromScenario(t *testing.T) {
 }
 
 func TestPlanPowerInputErrors(t *testing.T) {
-	_, err := PlanPower(nil, PowerInput{Steps: []analysis.PlanStep{{Weight: 10, Duration: time.Minute}}})
+	_, err := Compute(nil, Input{Steps: []analysis.PlanStep{{Weight: 10, Duration: time.Minute}}})
 	assert.ErrorContains(t, err, "--rate")
-	_, err = PlanPower(nil, PowerInput{Rate: 10})
+	_, err = Compute(nil, Input{Rate: 10})
 	assert.ErrorContains(t, err, "--steps")
-	_, err = PlanPower(nil, PowerInput{Rate: 10, Steps: []analysis.PlanStep{{Weight: 10, Duration: time.Minute}}, Baseline: &reports.Result{}})
+	_, err = Compute(nil, Input{Rate: 10, Steps: []analysis.PlanStep{{Weight: 10, Duration: time.Minute}}, Baseline: &reports.Result{}})
 	assert.ErrorContains(t, err, "--baseline needs a scenario")
 }
 

@@ -1,4 +1,4 @@
-package firedrill
+package stateful
 
 import (
 	"context"
@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/exec"
 	"strings"
-	"sync"
 	"time"
 
 	toxiclient "github.com/Shopify/toxiproxy/v2/client"
@@ -19,27 +18,24 @@ import (
 	"github.com/firedrill/firedrill/topology/pg"
 )
 
-// dbFaults maps each database fault of a running scenario to its database.
-// faults.New builds injectors from a fault and the topology's Env only, so
-// the database side is found by the fault itself (a pointer that belongs to
-// one run's scenario).
-var dbFaults sync.Map // *scenarios.Fault -> *dbFault
-
-type dbFault struct {
-	r *runner
-	d *dbRun
-}
-
-func init() {
+// AddFaults makes reg build the database faults and actions
+// (scenarios.DatabaseFaultKinds) on this run's databases.
+func (r *Run) AddFaults(reg *faults.Registry) {
 	for _, kind := range scenarios.DatabaseFaultKinds {
-		faults.Register(kind, func(f *scenarios.Fault, _ faults.Env) (faults.Injector, error) {
-			v, ok := dbFaults.Load(f)
-			if !ok || v.(*dbFault).d == nil {
+		reg.Add(kind, func(f *scenarios.Fault) (faults.Injector, error) {
+			d := r.dbs[f.Database]
+			if d == nil {
 				return nil, fmt.Errorf("fault %q: database %q is not running in this run", f.Name, f.Database)
 			}
-			return v.(*dbFault).injector(f), nil
+			return (&dbFault{r: r, d: d}).injector(f), nil
 		})
 	}
+}
+
+// dbFault is a fault on one database of the run.
+type dbFault struct {
+	r *Run
+	d *dbRun
 }
 
 func noRevert(context.Context) error { return nil }
@@ -105,7 +101,7 @@ func (x *dbFault) replProxy(f *scenarios.Fault) (*toxiclient.Proxy, error) {
 	if n.ReplicationProxy() == "" {
 		return nil, fmt.Errorf("fault %q: %s does not replicate through a proxy", f.Name, n.Name())
 	}
-	return toxiclient.NewClient(x.r.db.toxi.URL()).Proxy(n.ReplicationProxy())
+	return toxiclient.NewClient(x.r.toxi.URL()).Proxy(n.ReplicationProxy())
 }
 
 // delay adds a latency and/or bandwidth toxic to the WAL stream (downstream:
@@ -149,13 +145,13 @@ func (x *dbFault) delay(f *scenarios.Fault) (func(context.Context) error, error)
 // switchover is a planned promotion: wait for the lag gate, stop the
 // primary cleanly (a fast shutdown waits until the replicas have all its
 // WAL), promote the replica and repoint the clients.
-func (r *runner) switchover(ctx context.Context, d *dbRun, f *scenarios.Fault) error {
+func (r *Run) switchover(ctx context.Context, d *dbRun, f *scenarios.Fault) error {
 	if g := f.LagGate; g != nil {
 		if err := r.waitLag(ctx, d, g); err != nil {
 			return fmt.Errorf("promote %s: %w", f.Database, err)
 		}
 	}
-	r.db.actionAt.Store(f, time.Now())
+	r.stamp(f, time.Now())
 	var target *pg.Node
 	var err error
 	if f.Replica > 0 {
@@ -175,20 +171,20 @@ func (r *runner) switchover(ctx context.Context, d *dbRun, f *scenarios.Fault) e
 
 // waitLag holds until every replica streams with a lag under the gate, or
 // fails after the gate's timeout.
-func (r *runner) waitLag(ctx context.Context, d *dbRun, g *scenarios.LagGate) error {
+func (r *Run) waitLag(ctx context.Context, d *dbRun, g *scenarios.LagGate) error {
 	deadline := time.Now().Add(g.Timeout.D())
 	var last string
 	for {
 		s := d.cl.Sample(ctx, 800*time.Millisecond)
 		pts := lagPoints(s, r.t0)
 		if analysis.LagBelow(pts, g.MaxLag.D(), g.MaxLagBytes) {
-			r.events.Add(record.Event{Kind: "lag_gate_passed", Service: d.spec.Name,
+			r.cfg.Events.Add(record.Event{Kind: "lag_gate_passed", Service: d.spec.Name,
 				Message: fmt.Sprintf("replication lag under %s: %s", g.MaxLag, describeLag(pts))})
 			return nil
 		}
 		last = describeLag(pts)
 		if time.Now().After(deadline) {
-			r.events.Add(record.Event{Kind: "lag_gate_failed", Service: d.spec.Name,
+			r.cfg.Events.Add(record.Event{Kind: "lag_gate_failed", Service: d.spec.Name,
 				Message: fmt.Sprintf("replication lag not under %s within %s: %s", g.MaxLag, g.Timeout, last)})
 			return fmt.Errorf("lag gate: replication lag not under %s within %s (%s)", g.MaxLag, g.Timeout, last)
 		}
@@ -215,7 +211,7 @@ func describeLag(pts []analysis.LagPoint) string {
 
 // watchPrimary promotes a replica (auto) or runs the scenario's failover
 // command (external) once the primary has been unreachable for detect.
-func (r *runner) watchPrimary(ctx context.Context, d *dbRun) {
+func (r *Run) watchPrimary(ctx context.Context, d *dbRun) {
 	const every = 200 * time.Millisecond
 	detect := d.spec.Detect.D()
 	var downSince time.Time
@@ -238,7 +234,7 @@ func (r *runner) watchPrimary(ctx context.Context, d *dbRun) {
 		d.mu.Lock()
 		d.detected = append(d.detected, downSince)
 		d.mu.Unlock()
-		r.events.Add(record.Event{Kind: pg.EvFailureDetected, Service: d.spec.Name, Target: old.Name(),
+		r.cfg.Events.Add(record.Event{Kind: pg.EvFailureDetected, Service: d.spec.Name, Target: old.Name(),
 			Message: fmt.Sprintf("primary %s unreachable for %s: %s failover", old.Name(), now.Sub(downSince).Round(time.Millisecond), d.spec.Failover)})
 		var err error
 		if d.spec.Failover == scenarios.FailoverExternal {
@@ -247,7 +243,7 @@ func (r *runner) watchPrimary(ctx context.Context, d *dbRun) {
 			_, err = d.cl.Failover(ctx)
 		}
 		if err != nil && ctx.Err() == nil {
-			r.events.Add(record.Event{Kind: EvFailoverErr, Service: d.spec.Name, Message: err.Error()})
+			r.cfg.Events.Add(record.Event{Kind: EvFailoverErr, Service: d.spec.Name, Message: err.Error()})
 		}
 		downSince = time.Time{}
 	}
@@ -256,10 +252,10 @@ func (r *runner) watchPrimary(ctx context.Context, d *dbRun) {
 // externalFailover runs the scenario's failover command and adopts the
 // replica it promoted (the first one found out of recovery within 30s).
 // The command gets the cluster in its environment.
-func (r *runner) externalFailover(ctx context.Context, d *dbRun, old *pg.Node) error {
+func (r *Run) externalFailover(ctx context.Context, d *dbRun, old *pg.Node) error {
 	argv := d.spec.FailoverCommand
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
-	env := append(os.Environ(), "FIREDRILL_RUN_ID="+r.runID, "FIREDRILL_PG_DATABASE="+d.spec.Name,
+	env := append(os.Environ(), "FIREDRILL_RUN_ID="+r.cfg.RunID, "FIREDRILL_PG_DATABASE="+d.spec.Name,
 		"FIREDRILL_PG_PRIMARY="+old.Addr(), "FIREDRILL_PG_PRIMARY_PID="+fmt.Sprint(old.Pid()), "PGUSER="+pg.Superuser)
 	var reps []string
 	for _, n := range d.cl.Replicas() {
@@ -272,7 +268,7 @@ func (r *runner) externalFailover(ctx context.Context, d *dbRun, old *pg.Node) e
 	}
 	cmd.Env = env
 	out, err := cmd.CombinedOutput()
-	r.events.Add(record.Event{Kind: "db_failover_command", Service: d.spec.Name,
+	r.cfg.Events.Add(record.Event{Kind: "db_failover_command", Service: d.spec.Name,
 		Message: fmt.Sprintf("%s: %v", strings.Join(argv, " "), err), Fields: map[string]any{"output": tail(string(out), 2000)}})
 	if err != nil {
 		return fmt.Errorf("failover command %q: %w", strings.Join(argv, " "), err)
@@ -311,18 +307,19 @@ func lagPoints(s pg.Sample, t0 time.Time) []analysis.LagPoint {
 	return out
 }
 
-// beforeStep holds rollout step index until its lag gate passes
+// BeforeStep holds rollout step index until its lag gate passes
 // (simulator.Controller.BeforeStep); an error rolls the release back.
-func (r *runner) beforeStep(ctx context.Context, index int) error {
-	ro := r.sc.Rollout
+func (r *Run) BeforeStep(ctx context.Context, index int) error {
+	ro := r.cfg.Scenario.Rollout
 	if ro == nil || index < 1 || index > len(ro.Steps) || ro.Steps[index-1].LagGate == nil {
 		return nil
 	}
 	g := ro.Steps[index-1].LagGate
-	if r.db == nil || r.db.dbs[g.Database] == nil {
+	d := r.dbs[g.Database]
+	if d == nil {
 		return fmt.Errorf("step %d: lag gate on database %s, which is not running", index, g.Database)
 	}
-	if err := r.waitLag(ctx, r.db.dbs[g.Database], g); err != nil {
+	if err := r.waitLag(ctx, d, g); err != nil {
 		return fmt.Errorf("step %d: %w", index, err)
 	}
 	return nil

@@ -1,7 +1,9 @@
-package firedrill
+package control
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"net/http"
 	"os"
@@ -20,15 +22,15 @@ import (
 // token, says when nothing waits, and is gone after stop. (Decisions that
 // are applied are shown end to end by TestLiveApprovalThroughCLI.)
 func TestControlEndpoint(t *testing.T) {
-	id := "test" + newRunID()
-	stop, err := startControl(simulator.NewDesk(), ControlInfo{RunID: id, Scenario: "s", OutDir: t.TempDir(), Started: time.Now()})
+	id := "test" + randomID()
+	stop, err := Serve(simulator.NewDesk(), Info{RunID: id, Scenario: "s", OutDir: t.TempDir(), Started: time.Now()})
 	require.NoError(t, err)
 	defer stop()
-	info, err := FindRun(id)
+	info, err := Find(id)
 	require.NoError(t, err)
 	assert.Equal(t, os.Getpid(), info.PID)
 	assert.True(t, strings.HasPrefix(info.Addr, "127.0.0.1:"), "loopback only: %s", info.Addr)
-	st, err := os.Stat(filepath.Join(ControlDir(), id+".json"))
+	st, err := os.Stat(filepath.Join(Dir(), id+".json"))
 	require.NoError(t, err)
 	assert.Equal(t, os.FileMode(0o600), st.Mode().Perm(), "the token is the user's")
 
@@ -46,19 +48,25 @@ func TestControlEndpoint(t *testing.T) {
 	assert.ErrorContains(t, err, `unknown decision "promote"`)
 
 	stop()
-	_, err = FindRun(id)
+	_, err = Find(id)
 	assert.Error(t, err, "the announcement is gone")
 	if len(LiveRuns()) == 0 {
-		assert.NoDirExists(t, ControlDir(), "and its directory, when no other run uses it")
+		assert.NoDirExists(t, Dir(), "and its directory, when no other run uses it")
 	}
 }
 
 // An announcement whose harness died (SIGKILL) is swept, not offered.
+func randomID() string {
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
 func TestLiveRunsSweepsDeadHarnesses(t *testing.T) {
-	require.NoError(t, os.MkdirAll(ControlDir(), 0o700))
-	t.Cleanup(func() { _ = os.Remove(ControlDir()) }) // when empty
-	path := filepath.Join(ControlDir(), "dead"+newRunID()+".json")
-	b, _ := json.Marshal(ControlInfo{RunID: "dead", PID: 1 << 22, Addr: "127.0.0.1:1"}) // above pid_max
+	require.NoError(t, os.MkdirAll(Dir(), 0o700))
+	t.Cleanup(func() { _ = os.Remove(Dir()) }) // when empty
+	path := filepath.Join(Dir(), "dead"+randomID()+".json")
+	b, _ := json.Marshal(Info{RunID: "dead", PID: 1 << 22, Addr: "127.0.0.1:1"}) // above pid_max
 	require.NoError(t, os.WriteFile(path, b, 0o600))
 	for _, r := range LiveRuns() {
 		assert.NotEqual(t, "dead", r.RunID)
@@ -67,8 +75,8 @@ func TestLiveRunsSweepsDeadHarnesses(t *testing.T) {
 	assert.True(t, os.IsNotExist(err), "swept")
 
 	require.NoError(t, os.WriteFile(path, b, 0o600))
-	assert.Contains(t, SweepControl(), "dead")
+	assert.Contains(t, Sweep(), "dead")
 	if len(LiveRuns()) == 0 {
-		assert.NoDirExists(t, ControlDir(), "the directory goes with the last announcement")
+		assert.NoDirExists(t, Dir(), "the directory goes with the last announcement")
 	}
 }

@@ -1,4 +1,4 @@
-package firedrill
+package verdict
 
 import (
 	"testing"
@@ -41,20 +41,20 @@ func TestVersionSkewCounting(t *testing.T) {
 	assert.Equal(t, [2]int{2, 1}, [2]int{n2o.requests, n2o.failed})
 	assert.Equal(t, "checkout@v2 -> payments@v1 1 of 2", n2o.worstPairs())
 
-	r := &runner{sc: &scenarios.Scenario{Rollout: ro}, rec: rec}
+	ev := &Evidence{Scenario: &scenarios.Scenario{Rollout: ro}, Samples: rec}
 	var x reports.Expectation
-	r.checkVersionSkew(&scenarios.Expectation{Min: 0.7, Direction: scenarios.SkewOldToNew, To: scenarios.Duration(10 * time.Second)}, &x)
+	versionSkew(ev, &scenarios.Expectation{Min: 0.7, Direction: scenarios.SkewOldToNew, To: scenarios.Duration(10 * time.Second)}, &x, nil)
 	assert.True(t, x.Passed, "75%% >= 70%%: %s", x.Detail)
 	assert.Equal(t, "old_to_new 75.00%", x.Observed)
 	x = reports.Expectation{}
-	r.checkVersionSkew(&scenarios.Expectation{Min: 0.7, To: scenarios.Duration(10 * time.Second)}, &x)
+	versionSkew(ev, &scenarios.Expectation{Min: 0.7, To: scenarios.Duration(10 * time.Second)}, &x, nil)
 	assert.False(t, x.Passed, "new_to_old is 50%%")
 	require.NotNil(t, x.Value)
 	assert.Equal(t, 50.0, *x.Value, "the worse direction")
 	assert.Contains(t, x.Detail, "look at new_to_old first")
 
 	x = reports.Expectation{}
-	r.checkVersionSkew(&scenarios.Expectation{Min: 0.7, From: scenarios.Duration(30 * time.Second)}, &x)
+	versionSkew(ev, &scenarios.Expectation{Min: 0.7, From: scenarios.Duration(30 * time.Second)}, &x, nil)
 	assert.False(t, x.Passed, "nothing crossed after 30 s: nothing shows that it works")
 	assert.Equal(t, "old_to_new none, new_to_old none", x.Observed)
 	assert.Nil(t, x.Value, "no ratio to compare")

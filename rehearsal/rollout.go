@@ -1,4 +1,4 @@
-package firedrill
+package rehearsal
 
 import (
 	"context"
@@ -128,14 +128,14 @@ func checkCapabilities(sc *scenarios.Scenario, topo topology.Topology, runtime s
 }
 
 // newController wires the rollout controller to the topology.
-func (r *runner) newController(topo topology.Topology, onStep func(int, int, time.Time)) *simulator.Controller {
-	ro := r.sc.Rollout
+func (r *rehearsal) newController(onStep func(int, int, time.Time)) *simulator.Controller {
+	ro, topo := r.sc.Rollout, r.topo
 	svc := r.sc.Service(ro.Service)
 	return &simulator.Controller{
 		Clock: simulator.RealClock{}, Fleet: fleet{topo}, Router: router{t: topo, paths: r.sc.Traffic.Paths},
 		Observer: observer{r.rec}, Events: r.events, Rollout: ro, From: svc.Version, FromReplicas: svc.Replicas,
 		Start: r.t0, OnStep: onStep,
-		BeforeStep: r.beforeStep, // stateful_faults.go: lag gates
+		BeforeStep: r.db.BeforeStep, // lag gates
 	}
 }
 

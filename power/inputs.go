@@ -1,4 +1,4 @@
-package firedrill
+package power
 
 import (
 	"fmt"
