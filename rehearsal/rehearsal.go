@@ -71,9 +71,11 @@ type rehearsal struct {
 	stats   traffic.Stats
 }
 
-// Run rehearses cfg.Scenario. It always returns a result when it got as
-// far as creating the run directory (also when interrupted or failing), and
-// an *InfraError, a wrapped ErrInterrupted, or nil.
+// Run rehearses cfg.Scenario. It returns a result once the run directory
+// and its events.jsonl exist (also when interrupted or failing), and an
+// *InfraError, a wrapped ErrInterrupted, scenarios.Errors when the runtime
+// lacks a capability the rollout needs (invalid input, found once the
+// topology is up), or nil.
 func Run(ctx context.Context, cfg Config) (*reports.Result, error) {
 	sc := cfg.Scenario
 	started := time.Now().UTC()
