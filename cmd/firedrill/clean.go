@@ -10,9 +10,9 @@ import (
 
 	"github.com/firedrill/firedrill"
 	"github.com/firedrill/firedrill/rehearsal/control"
-	"github.com/firedrill/firedrill/topology"
 	"github.com/firedrill/firedrill/topology/docker"
 	"github.com/firedrill/firedrill/topology/pg"
+	"github.com/firedrill/firedrill/topology/proc"
 )
 
 func newCleanCmd() *cobra.Command {
@@ -22,10 +22,10 @@ func newCleanCmd() *cobra.Command {
 		Short: "Remove what killed runs left behind (instance processes, containers and networks whose harness is gone)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			find := topology.KillLocalOrphans
+			find := proc.KillOrphans
 			verb := "killed"
 			if dryRun {
-				find, verb = topology.FindLocalOrphans, "would kill"
+				find, verb = proc.FindOrphans, "would kill"
 			}
 			orphans, err := find()
 			for _, o := range orphans {

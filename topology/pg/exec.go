@@ -15,7 +15,7 @@ import (
 	"sync"
 	"syscall"
 
-	"github.com/firedrill/firedrill/topology/local"
+	"github.com/firedrill/firedrill/topology/proc"
 )
 
 // BinDirEnv overrides where the PostgreSQL programs are looked up.
@@ -115,7 +115,7 @@ func (c *Cluster) run(ctx context.Context, log io.Writer, prog string, args ...s
 	out := &tailWriter{max: 600}
 	cmd := c.command(io.MultiWriter(log, out), prog, args...)
 	fmt.Fprintf(log, "=== firedrill: %s %v\n", prog, args)
-	if err := local.Spawn(cmd); err != nil {
+	if err := proc.Spawn(cmd); err != nil {
 		return fmt.Errorf("start %s: %w", prog, err)
 	}
 	done := make(chan error, 1)

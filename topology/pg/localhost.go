@@ -10,7 +10,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/firedrill/firedrill/topology/local"
+	"github.com/firedrill/firedrill/topology/proc"
 )
 
 // localHost runs the servers as local processes of the harness's machine,
@@ -37,7 +37,7 @@ type localServer struct {
 }
 
 func (c *Cluster) newLocalServer(spec ServerSpec, dir string) (*localServer, error) {
-	port, err := local.FreePort()
+	port, err := proc.FreePort()
 	if err != nil {
 		return nil, err
 	}
@@ -71,7 +71,7 @@ func (s *localServer) Create(ctx context.Context) error {
 func (s *localServer) Start(context.Context) (*Proc, error) {
 	args := append([]string{"-D", s.dir, "-p", strconv.Itoa(s.port), "-c", "cluster_name=" + s.spec.Name}, s.args...)
 	cmd := s.c.command(s.spec.Log, "postgres", args...)
-	if err := local.Spawn(cmd); err != nil {
+	if err := proc.Spawn(cmd); err != nil {
 		return nil, fmt.Errorf("start postgres for %s: %w", s.spec.Name, err)
 	}
 	p := NewProc(cmd.Process.Pid)
@@ -83,7 +83,7 @@ func (s *localServer) Start(context.Context) (*Proc, error) {
 }
 
 func (s *localServer) Kill(ctx context.Context, p *Proc) error {
-	kids := children(p.Pid)
+	kids := proc.Children(p.Pid)
 	signalTree(p.Pid, syscall.SIGKILL)
 	select {
 	case <-p.Done():
@@ -93,7 +93,7 @@ func (s *localServer) Kill(ctx context.Context, p *Proc) error {
 	// Orphaned children would hold the shared memory and block a restart.
 	deadline := time.Now().Add(5 * time.Second)
 	for _, k := range kids {
-		for alive(k) && time.Now().Before(deadline) {
+		for proc.Alive(k) && time.Now().Before(deadline) {
 			_ = syscall.Kill(k, syscall.SIGKILL)
 			time.Sleep(5 * time.Millisecond)
 		}
@@ -109,7 +109,7 @@ func (s *localServer) Pause(ctx context.Context, p *Proc) error {
 	signalTree(p.Pid, syscall.SIGSTOP)
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	for !allStopped(p.Pid) {
+	for !proc.AllThreadsStopped(p.Pid) {
 		select {
 		case <-ctx.Done():
 			return fmt.Errorf("postgres %s: SIGSTOP sent, but pid %d did not stop: %w", s.spec.Name, p.Pid, ctx.Err())

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	toxiclient "github.com/Shopify/toxiproxy/v2/client"
+	"github.com/firedrill/firedrill/topology/proc"
 	"github.com/firedrill/firedrill/topology/toxi"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -144,12 +145,12 @@ func TestPauseFreezesEveryProcess(t *testing.T) {
 	c := startCluster(t, Config{Name: "db", Replicas: 0})
 	ctx := context.Background()
 	n := c.Primary()
-	kids := children(n.Pid())
+	kids := proc.Children(n.Pid())
 	require.NotEmpty(t, kids, "checkpointer, walwriter, ...")
 	require.NoError(t, n.Pause(ctx))
 	for _, k := range kids {
 		// A backend of an earlier connection may be exiting: gone is fine too.
-		assert.Eventually(t, func() bool { return !alive(k) || allStopped(k) }, 2*time.Second, 5*time.Millisecond, "child %d stopped", k)
+		assert.Eventually(t, func() bool { return !proc.Alive(k) || proc.AllThreadsStopped(k) }, 2*time.Second, 5*time.Millisecond, "child %d stopped", k)
 	}
 	assert.False(t, c.PrimaryHealthy(ctx, 300*time.Millisecond))
 	require.NoError(t, n.Resume(ctx))

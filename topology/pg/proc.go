@@ -1,14 +1,13 @@
 package pg
 
 import (
-	"bytes"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
 
-	"github.com/firedrill/firedrill/topology"
+	"github.com/firedrill/firedrill/topology/proc"
 )
 
 // PostgreSQL's postmaster makes every child (backend, walsender,
@@ -17,22 +16,6 @@ import (
 // not reach them: pausing or killing a server means signalling the
 // postmaster and each of its children.
 
-// children lists the pids whose parent is pid.
-func children(pid int) []int {
-	var out []int
-	dirs, _ := filepath.Glob("/proc/[0-9]*")
-	for _, d := range dirs {
-		if topology.ParentPID(d) == pid {
-			if n, err := strconv.Atoi(filepath.Base(d)); err == nil {
-				out = append(out, n)
-			}
-		}
-	}
-	return out
-}
-
-// ppid reads the parent pid from /proc/PID/stat.
-
 // signalTree sends sig to the postmaster pid and to each of its children.
 // For SIGSTOP the postmaster goes first (a stopped postmaster forks no new
 // child behind our back); for SIGCONT it goes last.
@@ -40,10 +23,10 @@ func signalTree(pid int, sig syscall.Signal) {
 	if pid <= 0 {
 		return
 	}
-	kids := children(pid)
+	kids := proc.Children(pid)
 	if sig != syscall.SIGCONT {
 		_ = syscall.Kill(pid, sig)
-		kids = children(pid) // whatever it forked before the signal landed
+		kids = proc.Children(pid) // whatever it forked before the signal landed
 	}
 	for _, k := range kids {
 		_ = syscall.Kill(k, sig)
@@ -51,36 +34,6 @@ func signalTree(pid int, sig syscall.Signal) {
 	if sig == syscall.SIGCONT {
 		_ = syscall.Kill(pid, sig)
 	}
-}
-
-// alive reports whether pid exists (and is not a zombie we could reap).
-func alive(pid int) bool {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return false
-	}
-	i := bytes.LastIndexByte(b, ')')
-	return i >= 0 && i+2 < len(b) && b[i+2] != 'Z'
-}
-
-// allStopped reports whether every thread of pid is stopped.
-func allStopped(pid int) bool {
-	dir := "/proc/" + strconv.Itoa(pid) + "/task"
-	tasks, err := os.ReadDir(dir)
-	if err != nil || len(tasks) == 0 {
-		return false
-	}
-	for _, t := range tasks {
-		b, err := os.ReadFile(filepath.Join(dir, t.Name(), "stat"))
-		if err != nil {
-			return false
-		}
-		i := bytes.LastIndexByte(b, ')')
-		if i < 0 || i+2 >= len(b) || (b[i+2] != 'T' && b[i+2] != 't') {
-			return false
-		}
-	}
-	return true
 }
 
 // Processes lists the processes working in dir or below it (their current

@@ -17,8 +17,8 @@ import (
 	"github.com/moby/moby/client"
 
 	"github.com/firedrill/firedrill/topology/docker"
-	"github.com/firedrill/firedrill/topology/local"
 	"github.com/firedrill/firedrill/topology/pg"
+	"github.com/firedrill/firedrill/topology/proc"
 )
 
 // RoleDatabase is the firedrill.role label of the servers' containers and
@@ -153,7 +153,7 @@ func (h *Host) NewServer(ctx context.Context, spec pg.ServerSpec) (pg.Server, er
 	if closed {
 		return nil, fmt.Errorf("pgdocker: the host is closed: %w", context.Canceled)
 	}
-	port, err := local.FreePort()
+	port, err := proc.FreePort()
 	if err != nil {
 		return nil, err
 	}

@@ -1,4 +1,4 @@
-package topology
+package proc
 
 import (
 	"bytes"
@@ -20,10 +20,10 @@ type Orphan struct {
 	Cmd   string
 }
 
-// FindLocalOrphans lists processes carrying RunIDEnv whose parent is gone
+// FindOrphans lists processes carrying RunIDEnv whose parent is gone
 // (re-parented to init or a subreaper that is not a firedrill harness). A
 // live run's instances are children of its harness and are left alone.
-func FindLocalOrphans() ([]Orphan, error) {
+func FindOrphans() ([]Orphan, error) {
 	dirs, err := filepath.Glob("/proc/[0-9]*")
 	if err != nil {
 		return nil, err
@@ -54,32 +54,13 @@ func FindLocalOrphans() ([]Orphan, error) {
 	return out, nil
 }
 
-// KillLocalOrphans SIGKILLs what FindLocalOrphans finds.
-func KillLocalOrphans() ([]Orphan, error) {
-	orphans, err := FindLocalOrphans()
+// KillOrphans SIGKILLs what FindOrphans finds.
+func KillOrphans() ([]Orphan, error) {
+	orphans, err := FindOrphans()
 	for _, o := range orphans {
 		_ = syscall.Kill(o.PID, syscall.SIGKILL)
 	}
 	return orphans, err
-}
-
-// ParentPID reads a process's parent pid from its /proc directory (0 when gone).
-func ParentPID(procDir string) int {
-	stat, err := os.ReadFile(filepath.Join(procDir, "stat"))
-	if err != nil {
-		return 0
-	}
-	// The command name may hold spaces and parentheses: fields start after the last ')'.
-	i := bytes.LastIndexByte(stat, ')')
-	if i < 0 {
-		return 0
-	}
-	f := strings.Fields(string(stat[i+1:]))
-	if len(f) < 2 {
-		return 0
-	}
-	p, _ := strconv.Atoi(f[1])
-	return p
 }
 
 // parentIsHarness: the harness itself does not carry RunIDEnv, its instances
