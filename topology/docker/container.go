@@ -43,7 +43,7 @@ func containerName(runID, name string) string { return "firedrill-" + runID + "-
 // testcontainers-go and waits for its wait strategy. Ports are published on
 // 127.0.0.1 only; nothing is privileged. On error the container, if one was
 // created, is returned too (Down removes it by its label anyway).
-func (t *topo) runContainer(ctx context.Context, r containerReq) (testcontainers.Container, error) {
+func (t *run) runContainer(ctx context.Context, r containerReq) (testcontainers.Container, error) {
 	labels := RunLabels(t.opts.RunID, t.sc.Name, r.role)
 	maps.Copy(labels, r.labels)
 	exposed := make([]string, 0, len(r.publish))
@@ -82,7 +82,9 @@ func (t *topo) runContainer(ctx context.Context, r containerReq) (testcontainers
 		Started: true,
 		Logger:  logger,
 	}
-	return testcontainers.GenericContainer(ctx, req)
+	ctr, err := testcontainers.GenericContainer(ctx, req)
+	t.noteCut(ctx, err)
+	return ctr, err
 }
 
 // hostAddr is 127.0.0.1:<host port> of a container's published port.

@@ -18,6 +18,7 @@ import (
 	"github.com/firedrill/firedrill/record"
 	"github.com/firedrill/firedrill/scenarios"
 	"github.com/firedrill/firedrill/topology"
+	"github.com/firedrill/firedrill/topology/cluster"
 )
 
 func TestEnsureImageIsCachedByContent(t *testing.T) {
@@ -71,8 +72,8 @@ func TestTopologyOnDocker(t *testing.T) {
 	p, err := cl.Proxy(tp.ProxyName(scenarios.Edge{From: "front", To: "back"}))
 	require.NoError(t, err)
 	assert.True(t, strings.HasSuffix(p.Listen, ":20000"), p.Listen)
-	back := tp.instancesOf("back")[0]
-	assert.Contains(t, tp.instancesOf("front")[0].ls.Cmd, "back=dataplane:20000", "front knows only its proxy")
+	back := instancesOf(tp, "back")[0]
+	assert.Contains(t, instancesOf(tp, "front")[0].ls.Cmd, "back=dataplane:20000", "front knows only its proxy")
 	assert.Equal(t, "back-v1-0:8080", back.Addr())
 	assert.Equal(t, 200, status(c, "http://"+back.HostAddr()+"/healthz"), "the instance port is published on loopback")
 
@@ -100,12 +101,12 @@ func TestTopologyOnDocker(t *testing.T) {
 	require.NoError(t, tp.RetireInstances(ctx, "back", "v2", 1))
 	assert.Empty(t, tp.Instances("back", "v2"))
 	e := findEvent(t, events, record.EvInstanceStopped, "back-v2-0", time.Time{})
-	assert.Equal(t, reasonRetired, e.Fields["reason"])
+	assert.Equal(t, cluster.ReasonRetired, e.Fields["reason"])
 }
 
 // injectFault builds a fault through faults.New (so the container kinds are
 // exercised through the registry) and injects it.
-func injectFault(t *testing.T, tp *topo, f *scenarios.Fault) func(context.Context) error {
+func injectFault(t *testing.T, tp *cluster.Cluster, f *scenarios.Fault) func(context.Context) error {
 	t.Helper()
 	inj, err := faults.New(f, faults.Env{Instances: tp.Instances, DefaultVersion: func(string) string { return "v1" }})
 	require.NoError(t, err)
@@ -188,7 +189,7 @@ func TestPartitionCutsAnInstanceOffAndHeals(t *testing.T) {
 	findEvent(t, events, EvInstanceReconnected, "back-v1-0", healed)
 	findEvent(t, events, record.EvInstanceHealthy, "back-v1-0", healed)
 	healthyRun(t, &p, 10, 30*time.Second, "requests succeed again after the partition heals")
-	assert.Equal(t, "back-v1-0:8080", tp.instancesOf("back")[0].Addr(), "same alias after reconnecting")
+	assert.Equal(t, "back-v1-0:8080", instancesOf(tp, "back")[0].Addr(), "same alias after reconnecting")
 }
 
 func TestKillStopRestartAndPause(t *testing.T) {
@@ -200,14 +201,14 @@ func TestKillStopRestartAndPause(t *testing.T) {
 	wg.Go(func() { p.run(ctx, c, tp.EntryURL()+"/") })
 	t.Cleanup(func() { cancel(); wg.Wait() })
 	healthyRun(t, &p, 5, 20*time.Second, "works before the kill")
-	back := tp.instancesOf("back")[0]
+	back := instancesOf(tp, "back")[0]
 
 	// kill: SIGKILL, down until the revert starts it again.
 	at := time.Now()
 	mark := p.len()
 	revert := injectFault(t, tp, &scenarios.Fault{Name: "kill-back", Kind: scenarios.FaultKill, Service: "back"})
 	e := findEvent(t, events, record.EvInstanceStopped, "back-v1-0", at)
-	assert.Equal(t, reasonKilled, e.Fields["reason"])
+	assert.Equal(t, cluster.ReasonKilled, e.Fields["reason"])
 	assert.Equal(t, 137, e.Fields["exit_code"], "SIGKILL")
 	findEvent(t, events, record.EvInstanceUnhealthy, "back-v1-0", at)
 	require.Eventually(t, func() bool { return failures(p.since(mark)) >= 3 }, 20*time.Second, 50*time.Millisecond, "requests fail while back is down")
@@ -218,14 +219,14 @@ func TestKillStopRestartAndPause(t *testing.T) {
 	require.NoError(t, revert(context.Background()))
 	findEvent(t, events, record.EvInstanceHealthy, "back-v1-0", at)
 	healthyRun(t, &p, 10, 30*time.Second, "requests succeed after the restart")
-	_, exited := events.Find(EvInstanceExited, "", time.Time{})
+	_, exited := events.Find(cluster.EvInstanceExited, "", time.Time{})
 	assert.False(t, exited, "a kill by the harness is not an exit on its own")
 
 	// stop (graceful) and its revert.
 	at = time.Now()
 	revert = injectFault(t, tp, &scenarios.Fault{Name: "stop-back", Kind: faults.KindStop, Service: "back"})
 	e = findEvent(t, events, record.EvInstanceStopped, "back-v1-0", at)
-	assert.Equal(t, reasonStopped, e.Fields["reason"])
+	assert.Equal(t, cluster.ReasonStopped, e.Fields["reason"])
 	// The router sees it down before it comes back: otherwise a fast
 	// stop and start could fall between two health checks, and no new
 	// healthy event would follow.
@@ -239,7 +240,7 @@ func TestKillStopRestartAndPause(t *testing.T) {
 	revert = injectFault(t, tp, &scenarios.Fault{Name: "restart-back", Kind: faults.KindRestart, Service: "back"})
 	require.NoError(t, revert(context.Background()))
 	e = findEvent(t, events, record.EvInstanceStopped, "back-v1-0", at)
-	assert.Equal(t, reasonRestart, e.Fields["reason"])
+	assert.Equal(t, cluster.ReasonRestart, e.Fields["reason"])
 	findEvent(t, events, record.EvInstanceStarted, "back-v1-0", at)
 	healthyRun(t, &p, 10, 30*time.Second, "requests succeed after stop/start and restart")
 
@@ -252,9 +253,9 @@ func TestKillStopRestartAndPause(t *testing.T) {
 
 	// An instance that dies on its own is reported as such.
 	at = time.Now()
-	_, err = tp.c.ContainerKill(context.Background(), back.ContainerID(), client.ContainerKillOptions{Signal: "SIGKILL"})
+	_, err = runOf(tp).c.ContainerKill(context.Background(), back.ContainerID(), client.ContainerKillOptions{Signal: "SIGKILL"})
 	require.NoError(t, err)
-	e = findEvent(t, events, EvInstanceExited, "back-v1-0", at)
+	e = findEvent(t, events, cluster.EvInstanceExited, "back-v1-0", at)
 	assert.Equal(t, "137", e.Fields["exit_code"])
 }
 
@@ -269,23 +270,19 @@ func TestReaperRemovesARunWhoseHarnessIsGone(t *testing.T) {
 	defer cancel()
 	tpi, err := rt.Up(ctx, twoTier("reaper"), topology.Options{RunID: runID})
 	require.NoError(t, err)
-	tp := tpi.(*topo)
+	tp := tpi.(*cluster.Cluster)
 	cts, nets := labelled(t, LabelRun+"="+runID)
 	require.Len(t, cts, 4, "reaper, data plane, two instances")
 	require.Len(t, nets, 1)
 
 	// As if the harness died: its heartbeat closes and no Down follows.
-	tp.cancel()
-	tp.reaper.close()
+	runOf(tp).reaper.close()
 	require.Eventually(t, func() bool {
 		cts, nets := labelled(t, LabelRun+"="+runID)
 		return len(cts)+len(nets) == 0
 	}, 30*time.Second, 200*time.Millisecond, "the reaper removed the run's containers, network and itself")
-	rt.mu.Lock()
-	rt.topo = nil // nothing left for Down
-	rt.mu.Unlock()
-	tp.bg.Wait()
-	_ = tp.c.Close()
+	// Down after the reaper finds nothing to remove, and no fault in that.
+	require.NoError(t, rt.Down(context.Background()))
 }
 
 func TestCleanRemovesRunsWithoutALiveHarness(t *testing.T) {
@@ -346,8 +343,8 @@ func TestImageService(t *testing.T) {
 		requireNothingLeft(t, LabelRun+"="+runID)
 	})
 	require.NoError(t, err)
-	tp := tpi.(*topo)
-	in := tp.instancesOf("api")[0]
+	tp := tpi.(*cluster.Cluster)
+	in := instancesOf(tp, "api")[0]
 	assert.Equal(t, "api-v1-0:9090", in.Addr())
 	assert.Equal(t, "9090", in.ls.Env["PORT"])
 	c := httpClient(t, 5*time.Second)

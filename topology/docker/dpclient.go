@@ -13,8 +13,11 @@ import (
 	"sync"
 	"time"
 
+	toxiclient "github.com/Shopify/toxiproxy/v2/client"
+
 	"github.com/firedrill/firedrill/record"
 	"github.com/firedrill/firedrill/scenarios"
+	"github.com/firedrill/firedrill/topology/cluster"
 	"github.com/firedrill/firedrill/topology/router"
 )
 
@@ -23,10 +26,19 @@ import (
 const pollInterval = 100 * time.Millisecond
 
 // dpClient drives a data plane's control API and copies what its routers
-// record into the harness's recorder and event log.
+// record into the harness's recorder and event log. It is the docker
+// runtime's cluster.DataPlane.
 type dpClient struct {
 	base string // http://127.0.0.1:PORT
 	http *http.Client
+
+	// Set by wire, before the cluster uses it.
+	sc      *scenarios.Scenario
+	toxiURL string
+	toxi    *toxiclient.Client
+	urls    map[string]string // service -> its router's published URL
+	ports   map[string]int    // service -> its router's port inside the data plane
+	edges   int               // edge proxies created: the next one listens on proxyBasePort+edges
 
 	rec    *record.Recorder // may be nil
 	events *record.Log      // may be nil
@@ -46,7 +58,71 @@ func newDPClient(base string, rec *record.Recorder, events *record.Log) *dpClien
 	}
 }
 
+var _ cluster.DataPlane = (*dpClient)(nil)
+
 func (c *dpClient) close() { c.http.CloseIdleConnections() }
+
+// wire tells the client what the data plane container publishes: the
+// Toxiproxy API and each service's router.
+func (c *dpClient) wire(sc *scenarios.Scenario, toxiURL string, urls map[string]string, ports map[string]int) {
+	c.sc, c.toxiURL, c.toxi, c.urls, c.ports = sc, toxiURL, toxiclient.NewClient(toxiURL), urls, ports
+}
+
+// AddRouter creates s's router on its port inside the data plane and
+// returns its published URL.
+func (c *dpClient) AddRouter(ctx context.Context, s *cluster.Service) (string, error) {
+	seed := c.sc.Seed*1_000_003 + int64(s.Index) // distinct per service, fixed by the seed
+	if _, err := c.createRouter(ctx, s.Name(), fmt.Sprintf("0.0.0.0:%d", routerPort(s)), s.Health, seed); err != nil {
+		return "", err
+	}
+	return c.urls[s.Name()], nil
+}
+
+// AddEdge creates the edge proxy inside the data plane, forwarding to e.To's
+// router over its loopback; instances dial it at dataplane:<port>.
+func (c *dpClient) AddEdge(_ context.Context, e scenarios.Edge, name string) (string, error) {
+	port := proxyBasePort + c.edges
+	c.edges++
+	if _, err := c.toxi.CreateProxy(name, fmt.Sprintf("0.0.0.0:%d", port), fmt.Sprintf("127.0.0.1:%d", c.ports[e.To])); err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("%s:%d", dataplaneAlias, port), nil
+}
+
+func (c *dpClient) ToxiproxyURL() string { return c.toxiURL }
+
+// RemoveBackend drains and removes a backend; the drain is the data
+// plane's, so that a harness giving up does not leave a backend behind.
+func (c *dpClient) RemoveBackend(ctx context.Context, service, instance string, drain time.Duration) error {
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), drain+10*time.Second)
+	defer cancel()
+	_, err := c.removeBackend(rctx, service, instance, drain)
+	return err
+}
+
+// StartSynthetic starts synthetic traffic; stop ends it (the data plane
+// going down ends it too).
+func (c *dpClient) StartSynthetic(ctx context.Context, service, version string, rate float64, paths []string) (func(), error) {
+	id, err := c.startSynthetic(ctx, service, version, rate, paths)
+	if err != nil {
+		return nil, err
+	}
+	return func() {
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		_ = c.stopSynthetic(sctx, id)
+	}, nil
+}
+
+// Close fetches the routers' last samples and events, then lets go of the
+// connections (the container goes with the run's sweep).
+func (c *dpClient) Close(ctx context.Context) error {
+	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	_, _ = c.poll(pctx)
+	cancel()
+	c.close()
+	return nil
+}
 
 // do sends a JSON request and decodes a JSON reply into out (may be nil).
 func (c *dpClient) do(ctx context.Context, method, path string, in, out any) error {
@@ -105,7 +181,7 @@ func (c *dpClient) createRouter(ctx context.Context, service, listen string, h s
 	return info.Addr, err
 }
 
-func (c *dpClient) addBackend(ctx context.Context, service string, b router.Backend) error {
+func (c *dpClient) AddBackend(ctx context.Context, service string, b router.Backend) error {
 	return c.do(ctx, http.MethodPost, svcPath(service, "backends"), b, nil)
 }
 
@@ -117,7 +193,7 @@ func (c *dpClient) removeBackend(ctx context.Context, service, name string, drai
 	return e.Error, err
 }
 
-func (c *dpClient) waitHealthy(ctx context.Context, service, name string) error {
+func (c *dpClient) WaitHealthy(ctx context.Context, service, name string) error {
 	return c.do(ctx, http.MethodPost, svcPath(service, "backends", name, "healthy"), nil, nil)
 }
 
@@ -127,21 +203,21 @@ func (c *dpClient) backends(ctx context.Context, service string) ([]router.Backe
 	return out, err
 }
 
-func (c *dpClient) setWeights(ctx context.Context, service string, w map[string]int) error {
+func (c *dpClient) SetWeights(ctx context.Context, service string, w map[string]int) error {
 	return c.do(ctx, http.MethodPut, svcPath(service, "weights"), w, nil)
 }
 
-func (c *dpClient) weights(ctx context.Context, service string) (map[string]int, error) {
+func (c *dpClient) Weights(ctx context.Context, service string) (map[string]int, error) {
 	var out map[string]int
 	err := c.do(ctx, http.MethodGet, svcPath(service, "weights"), nil, &out)
 	return out, err
 }
 
-func (c *dpClient) setCohorts(ctx context.Context, service string, co router.Cohorts) error {
+func (c *dpClient) SetCohorts(ctx context.Context, service string, co router.Cohorts) error {
 	return c.do(ctx, http.MethodPut, svcPath(service, "cohorts"), co, nil)
 }
 
-func (c *dpClient) setMirror(ctx context.Context, service, version string, percent int) error {
+func (c *dpClient) SetMirror(ctx context.Context, service, version string, percent int) error {
 	return c.do(ctx, http.MethodPut, svcPath(service, "mirror"), mirrorSpec{Version: version, Percent: percent}, nil)
 }
 

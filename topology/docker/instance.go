@@ -15,25 +15,15 @@ import (
 	"github.com/testcontainers/testcontainers-go/wait"
 
 	"github.com/firedrill/firedrill/record"
-	"github.com/firedrill/firedrill/topology"
-)
-
-// Reasons an instance was stopped, in instance_stopped events (as on the
-// local runtime).
-const (
-	reasonKilled  = "killed"
-	reasonStopped = "stopped"
-	reasonRestart = "restart"
-	reasonRetired = "retired"
-	reasonDown    = "down"
-	reasonFailed  = "failed"
+	"github.com/firedrill/firedrill/topology/cluster"
 )
 
 // instance is one container of a service. Its container, network alias and
 // address stay the same across Kill/Start, Stop/Start and partitions.
 type instance struct {
-	t       *topo
-	svc     *service
+	t       *run
+	svc     *cluster.Service
+	cs      ContainerSpec
 	service string
 	version string
 	index   int
@@ -43,7 +33,7 @@ type instance struct {
 	ls      launchSpec
 
 	// op serialises lifecycle operations.
-	op topology.OpLock
+	op cluster.OpLock
 
 	mu          sync.Mutex
 	id          string
@@ -55,7 +45,7 @@ type instance struct {
 	gone        bool
 }
 
-var _ topology.Instance = (*instance)(nil)
+var _ cluster.Instance = (*instance)(nil)
 
 func (in *instance) Name() string    { return in.name }
 func (in *instance) Service() string { return in.service }
@@ -79,7 +69,9 @@ func (in *instance) ContainerID() string {
 	return in.id
 }
 
-func (in *instance) diedChan() <-chan struct{} {
+// Exited is closed when the container dies on its own (a Docker "die"
+// event the harness did not cause).
+func (in *instance) Exited() <-chan struct{} {
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	return in.died
@@ -112,7 +104,7 @@ func shortID(id string) string {
 // (a published port accepts connections before the service listens, so
 // only the router, inside the network, can tell).
 func (in *instance) startupWait(timeout time.Duration) wait.Strategy {
-	cs := in.svc.cs
+	cs := in.cs
 	var ws []wait.Strategy
 	if cs.StartupLog != "" {
 		ws = append(ws, wait.ForLog(cs.StartupLog).AsRegexp().WithStartupTimeout(timeout).WithPollInterval(100*time.Millisecond))
@@ -120,7 +112,7 @@ func (in *instance) startupWait(timeout time.Duration) wait.Strategy {
 	if len(cs.StartupExec) > 0 {
 		ws = append(ws, wait.ForExec(cs.StartupExec).WithStartupTimeout(timeout).WithPollInterval(200*time.Millisecond))
 	}
-	if h := in.svc.health; h.HTTP != "" && !h.TCP {
+	if h := in.svc.Health; h.HTTP != "" && !h.TCP {
 		path := h.HTTP
 		if !strings.HasPrefix(path, "/") {
 			path = "/" + path
@@ -137,12 +129,10 @@ func (in *instance) startupWait(timeout time.Duration) wait.Strategy {
 	return wait.ForAll(ws...).WithDeadline(timeout)
 }
 
-// create creates and starts the instance's container.
-func (in *instance) create(ctx context.Context) error {
-	if err := in.t.beginCreate(); err != nil {
-		return fmt.Errorf("service %s: instance %s: %w", in.service, in.name, err)
-	}
-	timeout := startTimeout(in.svc.spec)
+// Launch creates and starts the instance's container and waits for its
+// start-up checks (health path, exec, log line).
+func (in *instance) Launch(ctx context.Context) error {
+	timeout := startTimeout(in.svc.Spec)
 	in.mu.Lock()
 	// Before the container exists, so that an early death counts.
 	in.wantRunning, in.startedAt = true, time.Now()
@@ -160,12 +150,11 @@ func (in *instance) create(ctx context.Context) error {
 		in.id = ctr.GetContainerID()
 		in.mu.Unlock()
 	}
-	in.t.creating.Done()
 	if err != nil {
 		if ctx.Err() != nil && !errors.Is(ctx.Err(), context.DeadlineExceeded) {
 			return fmt.Errorf("service %s: instance %s: start interrupted: %w", in.service, in.name, ctx.Err())
 		}
-		return in.startError(ctx, fmt.Errorf("start its container: %w", err))
+		return in.Failed(ctx, fmt.Errorf("start its container: %w", err))
 	}
 	if a, err := hostAddr(ctx, ctr, in.ls.Port); err == nil {
 		in.mu.Lock()
@@ -176,9 +165,12 @@ func (in *instance) create(ctx context.Context) error {
 	return nil
 }
 
-// startError describes an instance that did not start, with the command and
-// the end of its log.
-func (in *instance) startError(ctx context.Context, cause error) error {
+// Failed describes an instance that did not start, with the command and
+// the end of its log; cause nil: its container exited first.
+func (in *instance) Failed(ctx context.Context, cause error) error {
+	if cause == nil {
+		cause = errors.New("the container exited before it became healthy; fix its command or image")
+	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "service %s: instance %s: %v", in.service, in.name, cause)
 	fmt.Fprintf(&b, "\n  image: %s", in.ls.Image)
@@ -200,7 +192,7 @@ func (in *instance) Kill(ctx context.Context) error {
 		return err
 	}
 	defer in.op.Unlock()
-	return in.stopLocked(ctx, reasonKilled, 0)
+	return in.stopLocked(ctx, cluster.ReasonKilled, 0)
 }
 
 // Stop stops the container gracefully (SIGTERM, SIGKILL after 3s). It stays
@@ -210,7 +202,7 @@ func (in *instance) Stop(ctx context.Context) error {
 		return err
 	}
 	defer in.op.Unlock()
-	return in.stopLocked(ctx, reasonStopped, stopGrace)
+	return in.stopLocked(ctx, cluster.ReasonStopped, cluster.StopGrace)
 }
 
 // Start starts a killed or stopped container again (same alias and
@@ -229,7 +221,7 @@ func (in *instance) Restart(ctx context.Context) error {
 		return err
 	}
 	defer in.op.Unlock()
-	if err := in.stopLocked(ctx, reasonRestart, stopGrace); err != nil {
+	if err := in.stopLocked(ctx, cluster.ReasonRestart, cluster.StopGrace); err != nil {
 		return err
 	}
 	return in.startLocked(ctx)
@@ -403,8 +395,9 @@ func (in *instance) startLocked(ctx context.Context) error {
 	return nil
 }
 
-// remove stops the container (gracefully) and removes it for good.
-func (in *instance) remove(ctx context.Context, reason string) error {
+// Remove stops the container (gracefully, unless the topology is going
+// down) and removes it for good.
+func (in *instance) Remove(ctx context.Context, reason string) error {
 	if err := in.op.Lock(ctx, in.name); err != nil {
 		return err
 	}
@@ -417,8 +410,8 @@ func (in *instance) remove(ctx context.Context, reason string) error {
 		return nil
 	}
 	in.t.saveLog(ctx, in.name, id)
-	if reason != reasonDown {
-		secs := int(stopGrace.Seconds())
+	if reason != cluster.ReasonDown {
+		secs := int(cluster.StopGrace.Seconds())
 		_, _ = in.t.c.ContainerStop(ctx, id, client.ContainerStopOptions{Timeout: &secs})
 	}
 	if err := RemoveContainer(ctx, in.t.c, id); err != nil {
@@ -439,6 +432,6 @@ func (in *instance) dieEvent(at time.Time, exitCode string) {
 	}
 	in.mu.Unlock()
 	if unexpected {
-		in.event(EvInstanceExited, "exited on its own: exit code "+exitCode, map[string]any{"exit_code": exitCode})
+		in.event(cluster.EvInstanceExited, "exited on its own: exit code "+exitCode, map[string]any{"exit_code": exitCode})
 	}
 }

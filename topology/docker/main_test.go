@@ -17,6 +17,8 @@ import (
 	"github.com/firedrill/firedrill/record"
 	"github.com/firedrill/firedrill/scenarios"
 	"github.com/firedrill/firedrill/topology"
+	"github.com/firedrill/firedrill/topology/cluster"
+	"github.com/firedrill/firedrill/topology/cluster/clustertest"
 )
 
 // testBinaryEnv names a static firedrill binary to use instead of building
@@ -102,7 +104,7 @@ func twoTier(name string) *scenarios.Scenario {
 // upTopology brings sc up on a docker runtime with the test image; Down and
 // a check that nothing labelled with the run is left are registered as
 // cleanup.
-func upTopology(t *testing.T, sc *scenarios.Scenario) (*topo, *record.Log, *record.Recorder) {
+func upTopology(t *testing.T, sc *scenarios.Scenario) (*cluster.Cluster, *record.Log, *record.Recorder) {
 	t.Helper()
 	requireDocker(t)
 	rt := NewWithConfig(Config{Image: fdImage})
@@ -117,7 +119,7 @@ func upTopology(t *testing.T, sc *scenarios.Scenario) (*topo, *record.Log, *reco
 		requireNothingLeft(t, LabelRun+"="+runID)
 	})
 	require.NoError(t, err)
-	return tp.(*topo), events, rec
+	return tp.(*cluster.Cluster), events, rec
 }
 
 // labelled lists containers and networks carrying label (key=value).
@@ -190,15 +192,17 @@ func status(c *http.Client, url string) int {
 // findEvent waits for an event of kind about target at or after from.
 func findEvent(t *testing.T, events *record.Log, kind, target string, from time.Time) record.Event {
 	t.Helper()
-	var found record.Event
-	require.Eventually(t, func() bool {
-		for _, e := range events.Events() {
-			if e.Kind == kind && e.Target == target && !e.At.Before(from.UTC()) {
-				found = e
-				return true
-			}
-		}
-		return false
-	}, 30*time.Second, 20*time.Millisecond, "no %s event for %s", kind, target)
-	return found
+	return clustertest.FindEvent(t, events, kind, target, from, 30*time.Second)
+}
+
+// runOf is the docker run behind a topology under test.
+func runOf(tp *cluster.Cluster) *run { return tp.Launcher().(*run) }
+
+// instancesOf returns a service's instances as the docker runtime's own.
+func instancesOf(tp *cluster.Cluster, service string) []*instance {
+	var out []*instance
+	for _, in := range tp.Instances(service, "") {
+		out = append(out, in.(*instance))
+	}
+	return out
 }

@@ -2,35 +2,22 @@ package docker
 
 import (
 	"context"
-	"errors"
-	"fmt"
-	"sync"
 	"time"
 
 	"github.com/firedrill/firedrill/scenarios"
 	"github.com/firedrill/firedrill/topology"
+	"github.com/firedrill/firedrill/topology/cluster"
 )
 
 // Event kinds the docker runtime adds to record's set.
 const (
 	EvImageBuild          = "image_build" // building a static binary or the image
 	EvImageReady          = "image_ready"
-	EvInstanceExited      = "instance_exited" // as the local runtime's
 	EvInstancePartitioned = "instance_partitioned"
 	EvInstanceReconnected = "instance_reconnected"
 	EvReaperLost          = "reaper_lost"
 	EvEventsLost          = "docker_events_lost"
 )
-
-// downTimeout bounds Down, whatever the caller's context.
-const downTimeout = 60 * time.Second
-
-// stopGrace is how long a stopped container gets between SIGTERM and
-// SIGKILL (as on the local runtime).
-const stopGrace = 3 * time.Second
-
-// drainTimeout bounds how long Retire waits for in-flight requests.
-const drainTimeout = 5 * time.Second
 
 // Config tunes the docker runtime. The zero value is ready to use.
 type Config struct {
@@ -56,67 +43,20 @@ type Config struct {
 
 // Runtime runs a scenario's topology as containers on a private network,
 // with every router and the Toxiproxy server in one data plane container.
-// One Runtime runs one topology at a time.
-type Runtime struct {
-	cfg  Config
-	mu   sync.Mutex
-	topo *topo
-}
-
-var _ topology.Runtime = (*Runtime)(nil)
+// One Runtime runs one topology at a time. Up checks that every image is
+// present before anything is created; Down removes every container and the
+// network of the run by its label.
+type Runtime = cluster.Runtime
 
 // New returns a docker runtime with the default configuration.
-func New() *Runtime { return &Runtime{} }
+func New() *Runtime { return NewWithConfig(Config{}) }
 
 // NewWithConfig returns a docker runtime configured by cfg.
-func NewWithConfig(cfg Config) *Runtime { return &Runtime{cfg: cfg} }
-
-// Up checks that every image is present, builds the firedrill image if
-// needed, then creates the run's network, its reaper, its data plane
-// (routers and edge proxies) and, dependencies first, every instance. It
-// returns once every instance is healthy; on error everything it created is
-// removed before it returns.
-func (r *Runtime) Up(ctx context.Context, sc *scenarios.Scenario, opts topology.Options) (topology.Topology, error) {
-	if sc == nil {
-		return nil, errors.New("docker runtime: Up: no scenario")
-	}
-	if opts.RunID == "" {
-		return nil, errors.New("docker runtime: Up: no run id; set topology.Options.RunID")
-	}
-	r.mu.Lock()
-	if r.topo != nil {
-		r.mu.Unlock()
-		return nil, errors.New("docker runtime: Up: a topology is already up; call Down first or use another Runtime")
-	}
-	t := newTopo(ctx, sc, opts, r.cfg)
-	r.topo = t // before anything starts, so that a concurrent Down sees it
-	r.mu.Unlock()
-
-	if err := t.up(ctx); err != nil {
-		if derr := r.Down(context.WithoutCancel(ctx)); derr != nil {
-			err = errors.Join(err, fmt.Errorf("and cleaning up after it: %w", derr))
-		}
-		return nil, fmt.Errorf("docker runtime: %w", err)
-	}
-	return t, nil
-}
-
-// Down removes every container and the network of the run (found by its
-// label, so also what a failed Up created half-way), after fetching the
-// routers' last samples and the containers' logs. It is idempotent, safe for
-// concurrent use, and bounded by its own timeout.
-func (r *Runtime) Down(ctx context.Context) error {
-	r.mu.Lock()
-	t := r.topo
-	r.mu.Unlock()
-	if t == nil {
-		return nil
-	}
-	err := t.down(context.WithoutCancel(ctx))
-	r.mu.Lock()
-	if r.topo == t {
-		r.topo = nil
-	}
-	r.mu.Unlock()
-	return err
+func NewWithConfig(cfg Config) *Runtime {
+	return cluster.NewRuntime(cluster.Config{
+		Name: "docker runtime", StartTimeout: DefaultStartTimeout, DownTimeout: 60 * time.Second,
+		Leftovers: "run `firedrill clean` to remove what is left of run %s",
+	}, func(life context.Context, sc *scenarios.Scenario, opts topology.Options) cluster.Launcher {
+		return newRun(life, sc, opts, cfg)
+	})
 }

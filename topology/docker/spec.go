@@ -38,16 +38,6 @@ type ContainerSpec struct {
 	StartupLog string
 }
 
-// serviceHealth is the router's health check of a service: the scenario's,
-// with the fixture default of HTTP /healthz (commands and images: TCP).
-func serviceHealth(spec *scenarios.Service) scenarios.Health {
-	h := spec.Health
-	if spec.Fixture != "" && h.HTTP == "" && !h.TCP {
-		h.HTTP = "/healthz"
-	}
-	return h
-}
-
 // startTimeout of a service's instances.
 func startTimeout(spec *scenarios.Service) time.Duration {
 	if d := spec.StartTimeout.D(); d > 0 {
@@ -135,20 +125,6 @@ func launch(spec *scenarios.Service, cs ContainerSpec, d topology.Deployment, ru
 	ls.Env["FIREDRILL_INSTANCE"] = instance
 	ls.Env["PORT"] = strconv.Itoa(ls.Port)
 	return ls, nil
-}
-
-// proxyName names an edge's Toxiproxy proxy as the local runtime does:
-// "a__b", anything but letters, digits, '-' and '.' turned into '_'.
-func proxyName(e scenarios.Edge) string {
-	clean := func(s string) string {
-		return strings.Map(func(r rune) rune {
-			if r == '-' || r == '.' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' {
-				return r
-			}
-			return '_'
-		}, s)
-	}
-	return clean(e.From) + "__" + clean(e.To)
 }
 
 var notDNS = regexp.MustCompile(`[^a-z0-9-]+`)

@@ -56,16 +56,16 @@ func TestDataplaneControlAPI(t *testing.T) {
 	require.NoError(t, err)
 	_, err = c.createRouter(ctx, "svc", "127.0.0.1:0", h, 1)
 	require.ErrorContains(t, err, "has one already")
-	require.ErrorContains(t, c.addBackend(ctx, "nope", router.Backend{Name: "x", Addr: "y:1"}), "no router for service")
+	require.ErrorContains(t, c.AddBackend(ctx, "nope", router.Backend{Name: "x", Addr: "y:1"}), "no router for service")
 
 	be := strings.TrimPrefix(backend.URL, "http://")
-	require.NoError(t, c.addBackend(ctx, "svc", router.Backend{Name: "svc-v1-0", Version: "v1", Addr: be}))
+	require.NoError(t, c.AddBackend(ctx, "svc", router.Backend{Name: "svc-v1-0", Version: "v1", Addr: be}))
 	wctx, wcancel := context.WithTimeout(ctx, 10*time.Second)
-	require.NoError(t, c.waitHealthy(wctx, "svc", "svc-v1-0"))
+	require.NoError(t, c.WaitHealthy(wctx, "svc", "svc-v1-0"))
 	wcancel()
-	require.ErrorContains(t, c.setWeights(ctx, "svc", map[string]int{"v1": 60}), "sum to 60")
-	require.NoError(t, c.setWeights(ctx, "svc", map[string]int{"v1": 100}))
-	w, err := c.weights(ctx, "svc")
+	require.ErrorContains(t, c.SetWeights(ctx, "svc", map[string]int{"v1": 60}), "sum to 60")
+	require.NoError(t, c.SetWeights(ctx, "svc", map[string]int{"v1": 100}))
+	w, err := c.Weights(ctx, "svc")
 	require.NoError(t, err)
 	assert.Equal(t, map[string]int{"v1": 100}, w)
 
@@ -106,16 +106,16 @@ func TestDataplaneControlAPI(t *testing.T) {
 	assert.True(t, ok, "the router's instance_healthy event is forwarded")
 
 	// Mirroring and synthetic traffic come back as Shadow samples.
-	require.NoError(t, c.addBackend(ctx, "svc", router.Backend{Name: "svc-v2-0", Version: "v2", Addr: be}))
+	require.NoError(t, c.AddBackend(ctx, "svc", router.Backend{Name: "svc-v2-0", Version: "v2", Addr: be}))
 	wctx, wcancel = context.WithTimeout(ctx, 10*time.Second)
-	require.NoError(t, c.waitHealthy(wctx, "svc", "svc-v2-0"))
+	require.NoError(t, c.WaitHealthy(wctx, "svc", "svc-v2-0"))
 	wcancel()
-	require.ErrorContains(t, c.setMirror(ctx, "svc", "v2", 101), "percent")
-	require.NoError(t, c.setMirror(ctx, "svc", "v2", 100))
+	require.ErrorContains(t, c.SetMirror(ctx, "svc", "v2", 101), "percent")
+	require.NoError(t, c.SetMirror(ctx, "svc", "v2", 100))
 	resp, err := hc.Get("http://" + addr + "/")
 	require.NoError(t, err)
 	_ = resp.Body.Close()
-	require.NoError(t, c.setMirror(ctx, "svc", "", 0))
+	require.NoError(t, c.SetMirror(ctx, "svc", "", 0))
 	id, err := c.startSynthetic(ctx, "svc", "v2", 50, []string{"/"})
 	require.NoError(t, err)
 	shadow := func() int {
@@ -124,8 +124,8 @@ func TestDataplaneControlAPI(t *testing.T) {
 	require.Eventually(t, func() bool { _, _ = c.poll(ctx); return shadow() >= 3 }, 10*time.Second, 50*time.Millisecond,
 		"the mirrored copy and synthetic requests arrive as Shadow samples of v2")
 	require.NoError(t, c.stopSynthetic(ctx, id))
-	require.ErrorContains(t, c.setCohorts(ctx, "svc", router.Cohorts{Header: "X-User", Cookie: "u"}), "not both")
-	require.NoError(t, c.setCohorts(ctx, "svc", router.Cohorts{Header: "X-User", Order: []string{"v1"}}))
+	require.ErrorContains(t, c.SetCohorts(ctx, "svc", router.Cohorts{Header: "X-User", Cookie: "u"}), "not both")
+	require.NoError(t, c.SetCohorts(ctx, "svc", router.Cohorts{Header: "X-User", Order: []string{"v1"}}))
 	_, err = c.removeBackend(ctx, "svc", "svc-v2-0", time.Second)
 	require.NoError(t, err)
 	assert.Len(t, rec.Select(record.Filter{Source: record.Hop, Service: "svc"}), 9, "shadow requests are not hop samples")
@@ -300,38 +300,10 @@ func TestLaunchSpec(t *testing.T) {
 	require.ErrorContains(t, err, "nope")
 }
 
-func TestNamesAndLevels(t *testing.T) {
+func TestNames(t *testing.T) {
 	assert.Equal(t, "checkout-v1-2-0", dnsName("Checkout-v1.2-0"))
 	assert.Equal(t, "a-b", dnsName("__a__b__"))
-	assert.Equal(t, "a__b", proxyName(scenarios.Edge{From: "a", To: "b"}))
-	assert.Equal(t, "a_x__b.c", proxyName(scenarios.Edge{From: "a x", To: "b.c"}))
 	assert.Equal(t, "firedrill-r1-a-v1-0", containerName("r1", "a-v1-0"))
-
-	sc := &scenarios.Scenario{Services: []*scenarios.Service{
-		{Name: "gw", DependsOn: []string{"api", "auth"}},
-		{Name: "api", DependsOn: []string{"db"}},
-		{Name: "auth"},
-		{Name: "db"},
-	}}
-	order, err := dependencyOrder(sc)
-	require.NoError(t, err)
-	var svcs []*service
-	for _, s := range order {
-		svcs = append(svcs, &service{spec: s})
-	}
-	var got [][]string
-	for _, l := range levels(svcs) {
-		var names []string
-		for _, s := range l {
-			names = append(names, s.spec.Name)
-		}
-		got = append(got, names)
-	}
-	assert.Equal(t, [][]string{{"db", "auth"}, {"api"}, {"gw"}}, got)
-
-	sc.Services[3].DependsOn = []string{"gw"}
-	_, err = dependencyOrder(sc)
-	require.ErrorContains(t, err, "dependency cycle")
 }
 
 func TestCheckStatic(t *testing.T) {

@@ -14,6 +14,7 @@ import (
 	"github.com/firedrill/firedrill/record"
 	"github.com/firedrill/firedrill/scenarios"
 	"github.com/firedrill/firedrill/topology"
+	"github.com/firedrill/firedrill/topology/cluster"
 )
 
 func threeReplicas() *scenarios.Scenario {
@@ -39,7 +40,7 @@ func TestRetireInstances(t *testing.T) {
 		assert.True(t, processGone(pid), "retired pid %d still runs", pid)
 	}
 	ev := findEvent(t, events, record.EvInstanceStopped, "b-v1-0", time.Time{})
-	assert.Equal(t, reasonRetired, ev.Fields["reason"])
+	assert.Equal(t, cluster.ReasonRetired, ev.Fields["reason"])
 	c := httpClient(t)
 	for range 6 {
 		r := get(t, c, tp.RouterURL("b")+"/")
@@ -82,7 +83,7 @@ func TestSetFlag(t *testing.T) {
 func TestRouterCapabilities(t *testing.T) {
 	_, tp, _, _ := upTopology(t, threeReplicas())
 	ctx := context.Background()
-	rec := tp.opts.Recorder
+	rec := tp.Launcher().(*launcher).opts.Recorder
 	require.NoError(t, tp.Deploy(ctx, "b", topology.Deployment{Version: "v2", Replicas: 1}))
 	require.NoError(t, tp.SetMirror(ctx, "b", "v2", 100))
 	c := httpClient(t)
@@ -130,7 +131,7 @@ func TestRouterCapabilities(t *testing.T) {
 func TestUnhealthyInstanceStopsReceivingTraffic(t *testing.T) {
 	sc := threeReplicas()
 	_, tp, events, _ := upTopology(t, sc)
-	rec := tp.opts.Recorder
+	rec := tp.Launcher().(*launcher).opts.Recorder
 	ctx := context.Background()
 	target := tp.Instances("b", "v1")[0]
 

@@ -1,50 +1,53 @@
 package local
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 
+	"github.com/firedrill/firedrill/record"
 	"github.com/firedrill/firedrill/scenarios"
 	"github.com/firedrill/firedrill/topology"
+	"github.com/firedrill/firedrill/topology/cluster"
+	"github.com/firedrill/firedrill/topology/proc"
 )
 
-// newInstance prepares (does not start) one instance; t.mu must be held.
-func (t *topo) newInstance(s *service, d topology.Deployment, index int) (*instance, error) {
-	port, err := freePort()
+// Instance makes (does not start) one instance: a free port, its command
+// line and environment, its log file.
+func (l *launcher) Instance(s *cluster.Service, d topology.Deployment, index int) (cluster.Instance, error) {
+	port, err := proc.FreePort()
 	if err != nil {
-		return nil, &InfraError{Service: s.spec.Name, Err: err}
+		return nil, &InfraError{Service: s.Name(), Err: err}
 	}
 	in := &instance{
-		t:       t,
-		service: s.spec.Name,
+		l:       l,
+		service: s.Name(),
 		version: d.Version,
 		index:   index,
-		name:    fmt.Sprintf("%s-%s-%d", s.spec.Name, d.Version, index),
+		name:    fmt.Sprintf("%s-%s-%d", s.Name(), d.Version, index),
 		port:    port,
 		addr:    fmt.Sprintf("127.0.0.1:%d", port),
-		op:      topology.NewOpLock(),
+		op:      cluster.NewOpLock(),
+		died:    make(chan struct{}),
 	}
-	in.logPath = filepath.Join(t.logDir, in.name+".log")
-	in.argv, in.env, err = t.command(s, d, in)
+	in.logPath = filepath.Join(l.logDir, in.name+".log")
+	in.argv, in.env, err = l.command(s, d, in)
 	if err != nil {
-		return nil, fmt.Errorf("service %s: instance %s: %w", s.spec.Name, in.name, err)
+		return nil, fmt.Errorf("service %s: instance %s: %w", s.Name(), in.name, err)
 	}
 	return in, nil
 }
 
 // command builds an instance's argv and environment.
-func (t *topo) command(s *service, d topology.Deployment, in *instance) (argv, env []string, err error) {
-	spec := s.spec
+func (l *launcher) command(s *cluster.Service, d topology.Deployment, in *instance) (argv, env []string, err error) {
+	spec := s.Spec
 	r := &renderer{
 		data: scenarios.TemplateData{Port: in.port, Host: "127.0.0.1", Service: spec.Name, Version: d.Version, Instance: in.name},
-		deps: s.deps,
+		deps: s.Deps,
 	}
 	switch {
 	case spec.Fixture != "":
-		bin := t.opts.Binary
+		bin := l.opts.Binary
 		if bin == "" {
 			if bin, err = os.Executable(); err != nil {
 				return nil, nil, &InfraError{Service: spec.Name, Err: fmt.Errorf("find the firedrill binary for fixture %s: %w; set Options.Binary", spec.Fixture, err)}
@@ -53,11 +56,11 @@ func (t *topo) command(s *service, d topology.Deployment, in *instance) (argv, e
 		argv = []string{bin, "fixture", spec.Fixture, "--port", portString(in.port), "--service", spec.Name,
 			"--version", d.Version, "--instance", in.name}
 		for _, dep := range spec.DependsOn {
-			if t.sc.Database(dep) != nil { // the fixture's schema-aware mode (fixtures/httpsvc/store.go)
-				argv = append(argv, "--db", s.deps[dep])
+			if l.sc.Database(dep) != nil { // the fixture's schema-aware mode (fixtures/httpsvc/store.go)
+				argv = append(argv, "--db", s.Deps[dep])
 				continue
 			}
-			argv = append(argv, "--dep", dep+"="+s.deps[dep])
+			argv = append(argv, "--dep", dep+"="+s.Deps[dep])
 		}
 	case len(spec.Command) > 0:
 		if argv, err = r.renderAll(spec.Command); err != nil {
@@ -83,7 +86,7 @@ func (t *topo) command(s *service, d topology.Deployment, in *instance) (argv, e
 		env = append(env, kv...)
 	}
 	env = append(env,
-		"FIREDRILL_RUN_ID="+t.opts.RunID,
+		proc.RunIDEnv+"="+l.opts.RunID,
 		"FIREDRILL_SERVICE="+spec.Name,
 		"FIREDRILL_VERSION="+d.Version,
 		"FIREDRILL_INSTANCE="+in.name,
@@ -92,68 +95,15 @@ func (t *topo) command(s *service, d topology.Deployment, in *instance) (argv, e
 	return argv, env, nil
 }
 
-func replicas(n int) int { return max(n, 1) }
-
-// proxyName names an edge's Toxiproxy proxy: "a__b", with anything but
-// letters, digits, '-' and '.' turned into '_' (the name goes into URLs).
-func proxyName(e scenarios.Edge) string {
-	clean := func(s string) string {
-		return strings.Map(func(r rune) rune {
-			if r == '-' || r == '.' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' {
-				return r
-			}
-			return '_'
-		}, s)
+// event adds an instance's lifecycle event.
+func (l *launcher) event(kind string, in *instance, msg string, fields map[string]any) {
+	if l.opts.Events == nil {
+		return
 	}
-	return clean(e.From) + "__" + clean(e.To)
-}
-
-// dependencyOrder returns the services with every dependency before its
-// dependents, otherwise in file order.
-func dependencyOrder(sc *scenarios.Scenario) ([]*scenarios.Service, error) {
-	byName := map[string]*scenarios.Service{}
-	for _, s := range sc.Services {
-		byName[s.Name] = s
+	if fields == nil {
+		fields = map[string]any{}
 	}
-	const (
-		unseen = iota
-		visiting
-		done
-	)
-	state := map[string]int{}
-	var out []*scenarios.Service
-	var visit func(s *scenarios.Service, path []string) error
-	visit = func(s *scenarios.Service, path []string) error {
-		switch state[s.Name] {
-		case done:
-			return nil
-		case visiting:
-			return fmt.Errorf("dependency cycle: %s; break it in depends_on", strings.Join(append(path, s.Name), " -> "))
-		}
-		state[s.Name] = visiting
-		for _, d := range s.DependsOn {
-			ds := byName[d]
-			if ds == nil && sc.Database(d) != nil {
-				continue // databases are up before the topology
-			}
-			if ds == nil {
-				return fmt.Errorf("service %s depends on %s, which is not in the scenario; add it or fix depends_on", s.Name, d)
-			}
-			if err := visit(ds, append(path, s.Name)); err != nil {
-				return err
-			}
-		}
-		state[s.Name] = done
-		out = append(out, s)
-		return nil
-	}
-	for _, s := range sc.Services {
-		if err := visit(s, nil); err != nil {
-			return nil, err
-		}
-	}
-	if len(out) == 0 {
-		return nil, errors.New("the scenario has no services; add at least one")
-	}
-	return out, nil
+	fields["version"] = in.version
+	fields["addr"] = in.addr
+	l.opts.Events.Add(record.Event{Kind: kind, Service: in.service, Target: in.name, Message: msg, Fields: fields})
 }

@@ -1,42 +1,25 @@
 package local
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
 
 	"github.com/firedrill/firedrill/record"
-	"github.com/firedrill/firedrill/topology"
-)
-
-// EvInstanceExited is the event of an instance that exited on its own (not by
-// Kill, Restart, Retire or Down).
-const EvInstanceExited = "instance_exited"
-
-// stopGrace is how long a stopped instance gets between SIGTERM and SIGKILL.
-const stopGrace = 3 * time.Second
-
-// Reasons an instance was stopped, in instance_stopped events.
-const (
-	reasonKilled  = "killed"
-	reasonRestart = "restart"
-	reasonRetired = "retired"
-	reasonDown    = "down"
-	reasonFailed  = "failed" // a Deploy whose instances did not become healthy
+	"github.com/firedrill/firedrill/topology/cluster"
+	"github.com/firedrill/firedrill/topology/proc"
 )
 
 // instance is one child process of a service; it keeps its port, command and
 // log across restarts.
 type instance struct {
-	t       *topo
+	l       *launcher
 	service string
 	version string
 	index   int
@@ -49,17 +32,18 @@ type instance struct {
 
 	// op serialises lifecycle operations (Kill, Start, Restart, stop) so a
 	// Start never races the exit of the process it replaces.
-	op topology.OpLock
+	op cluster.OpLock
 
 	mu   sync.Mutex
-	p    *proc
-	gone bool // retired or down: never started again
+	p    *process
+	gone bool          // retired or down: never started again
+	died chan struct{} // closed when the process exits on its own, then replaced
 }
 
-var _ topology.Instance = (*instance)(nil)
+var _ cluster.Instance = (*instance)(nil)
 
-// proc is one run of an instance's process.
-type proc struct {
+// process is one run of an instance's process.
+type process struct {
 	cmd  *exec.Cmd
 	pid  int
 	done chan struct{} // closed once reaped
@@ -67,7 +51,7 @@ type proc struct {
 	reason atomic.Pointer[string]
 }
 
-func (p *proc) exited() bool {
+func (p *process) exited() bool {
 	select {
 	case <-p.done:
 		return true
@@ -77,7 +61,7 @@ func (p *proc) exited() bool {
 }
 
 // status describes how the process ended; call after done.
-func (p *proc) status() string {
+func (p *process) status() string {
 	if p.cmd.ProcessState == nil {
 		return "unknown status"
 	}
@@ -88,6 +72,9 @@ func (in *instance) Name() string    { return in.name }
 func (in *instance) Service() string { return in.service }
 func (in *instance) Version() string { return in.version }
 func (in *instance) Addr() string    { return in.addr }
+
+// HostAddr is Addr: the harness and the routers share 127.0.0.1.
+func (in *instance) HostAddr() string { return in.addr }
 
 // Pid is the process id of the running process, 0 when it is not running.
 func (in *instance) Pid() int {
@@ -101,7 +88,7 @@ func (in *instance) Pid() int {
 // LogPath is the file the instance's stdout and stderr go to.
 func (in *instance) LogPath() string { return in.logPath }
 
-func (in *instance) current() *proc {
+func (in *instance) current() *process {
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	return in.p
@@ -117,7 +104,22 @@ func (in *instance) Kill(ctx context.Context) error {
 		return err
 	}
 	defer in.op.Unlock()
-	return in.stopLocked(ctx, reasonKilled, 0, false)
+	return in.stopLocked(ctx, cluster.ReasonKilled, 0, false)
+}
+
+// Launch starts the instance's process the first time (as Start).
+func (in *instance) Launch(ctx context.Context) error { return in.Start(ctx) }
+
+// Exited is closed when the instance's process exits on its own.
+func (in *instance) Exited() <-chan struct{} {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	return in.died
+}
+
+// Remove stops the instance for good (SIGTERM, SIGKILL after StopGrace).
+func (in *instance) Remove(ctx context.Context, reason string) error {
+	return in.stop(ctx, reason, true)
 }
 
 // Start starts the instance again on the same port if it is not running, and
@@ -137,7 +139,7 @@ func (in *instance) Restart(ctx context.Context) error {
 		return err
 	}
 	defer in.op.Unlock()
-	if err := in.stopLocked(ctx, reasonRestart, stopGrace, false); err != nil {
+	if err := in.stopLocked(ctx, cluster.ReasonRestart, cluster.StopGrace, false); err != nil {
 		return err
 	}
 	return in.startLocked()
@@ -153,7 +155,7 @@ func (in *instance) Pause(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	p := in.current()
-	for !allThreadsStopped(p.pid) {
+	for !proc.AllThreadsStopped(p.pid) {
 		if p.exited() {
 			return fmt.Errorf("instance %s: exited while being paused", in.name)
 		}
@@ -174,7 +176,7 @@ func (in *instance) signal(sig syscall.Signal) error {
 	if p == nil || p.exited() {
 		return fmt.Errorf("instance %s: %v: not running; Start it first", in.name, sig)
 	}
-	if err := signalGroup(p.pid, sig); err != nil {
+	if err := proc.SignalGroup(p.pid, sig); err != nil {
 		return fmt.Errorf("instance %s: send %v to process group %d: %w", in.name, sig, p.pid, err)
 	}
 	return nil
@@ -196,13 +198,13 @@ func (in *instance) startLocked() error {
 	if err != nil {
 		return err
 	}
-	in.t.event(record.EvInstanceStarted, in, fmt.Sprintf("pid %d", p.pid), map[string]any{"pid": p.pid})
+	in.l.event(record.EvInstanceStarted, in, fmt.Sprintf("pid %d", p.pid), map[string]any{"pid": p.pid})
 	go in.reap(p)
 	return nil
 }
 
 // spawnLocked starts one process; in.mu must be held.
-func (in *instance) spawnLocked() (*proc, error) {
+func (in *instance) spawnLocked() (*process, error) {
 	f, err := os.OpenFile(in.logPath, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
 	if err != nil {
 		return nil, &InfraError{Service: in.service, Instance: in.name, Command: in.argv,
@@ -213,18 +215,18 @@ func (in *instance) spawnLocked() (*proc, error) {
 	cmd := exec.Command(in.argv[0], in.argv[1:]...)
 	cmd.Env = in.env
 	cmd.Stdout, cmd.Stderr = f, f
-	if err := spawn(cmd); err != nil {
+	if err := proc.Spawn(cmd); err != nil {
 		fmt.Fprintf(f, "=== firedrill: start failed: %v\n", err)
 		return nil, &InfraError{Service: in.service, Instance: in.name, Command: in.argv,
 			Err: fmt.Errorf("start: %w; check the command exists and is executable", err)}
 	}
-	p := &proc{cmd: cmd, pid: cmd.Process.Pid, done: make(chan struct{})}
+	p := &process{cmd: cmd, pid: cmd.Process.Pid, done: make(chan struct{})}
 	in.p = p
 	return p, nil
 }
 
 // reap waits for p and records how it ended.
-func (in *instance) reap(p *proc) {
+func (in *instance) reap(p *process) {
 	_ = p.cmd.Wait()
 	close(p.done)
 	fields := map[string]any{"pid": p.pid, "status": p.status()}
@@ -233,10 +235,14 @@ func (in *instance) reap(p *proc) {
 	}
 	if r := p.reason.Load(); r != nil {
 		fields["reason"] = *r
-		in.t.event(record.EvInstanceStopped, in, *r+": "+p.status(), fields)
+		in.l.event(record.EvInstanceStopped, in, *r+": "+p.status(), fields)
 		return
 	}
-	in.t.event(EvInstanceExited, in, "exited on its own: "+p.status(), fields)
+	in.mu.Lock()
+	close(in.died)
+	in.died = make(chan struct{})
+	in.mu.Unlock()
+	in.l.event(cluster.EvInstanceExited, in, "exited on its own: "+p.status(), fields)
 }
 
 // stopLocked stops the running process: SIGTERM and, after grace (0: at
@@ -255,13 +261,13 @@ func (in *instance) stopLocked(ctx context.Context, reason string, grace time.Du
 	}
 	if p.exited() {
 		// The leader is gone; its children may not be.
-		_ = signalGroup(p.pid, syscall.SIGKILL)
+		_ = proc.SignalGroup(p.pid, syscall.SIGKILL)
 		return nil
 	}
 	p.reason.CompareAndSwap(nil, &reason)
 	if grace > 0 {
-		_ = signalGroup(p.pid, syscall.SIGTERM)
-		_ = signalGroup(p.pid, syscall.SIGCONT) // a paused process would hold SIGTERM pending
+		_ = proc.SignalGroup(p.pid, syscall.SIGTERM)
+		_ = proc.SignalGroup(p.pid, syscall.SIGCONT) // a paused process would hold SIGTERM pending
 		t := time.NewTimer(grace)
 		select {
 		case <-p.done:
@@ -270,7 +276,7 @@ func (in *instance) stopLocked(ctx context.Context, reason string, grace time.Du
 		}
 		t.Stop()
 	}
-	if err := signalGroup(p.pid, syscall.SIGKILL); err != nil {
+	if err := proc.SignalGroup(p.pid, syscall.SIGKILL); err != nil {
 		return fmt.Errorf("instance %s: kill process group %d: %w", in.name, p.pid, err)
 	}
 	select {
@@ -287,39 +293,20 @@ func (in *instance) stop(ctx context.Context, reason string, final bool) error {
 		return err
 	}
 	defer in.op.Unlock()
-	return in.stopLocked(ctx, reason, stopGrace, final)
+	return in.stopLocked(ctx, reason, cluster.StopGrace, final)
 }
 
-// exitError describes a process that ended before it became healthy.
-func (in *instance) exitError(p *proc, cause error) *InfraError {
+// Failed describes an instance that did not become healthy, with its
+// command and the end of its log; cause nil: its process exited first.
+func (in *instance) Failed(_ context.Context, cause error) error {
 	e := &InfraError{Service: in.service, Instance: in.name, Command: in.argv, Log: in.logPath, Err: cause}
-	if p != nil && p.exited() {
+	if p := in.current(); cause == nil && p != nil {
 		e.Err = fmt.Errorf("exited (%s) before it became healthy; fix the command or see its log: %w", p.status(), errExited)
+	} else if cause == nil {
+		e.Err = errors.New("was never started")
 	}
 	e.LogTail = tailLines(in.logPath, 20)
 	return e
 }
 
 var errExited = errors.New("process exited")
-
-// allThreadsStopped reports whether every thread of pid is in a stopped
-// state ('T' in /proc/PID/task/TID/stat).
-func allThreadsStopped(pid int) bool {
-	dir := fmt.Sprintf("/proc/%d/task", pid)
-	tasks, err := os.ReadDir(dir)
-	if err != nil || len(tasks) == 0 {
-		return false
-	}
-	for _, task := range tasks {
-		b, err := os.ReadFile(filepath.Join(dir, task.Name(), "stat"))
-		if err != nil {
-			return false
-		}
-		// The state follows the command name, which is in parentheses.
-		i := bytes.LastIndexByte(b, ')')
-		if i < 0 || i+2 >= len(b) || (b[i+2] != 'T' && b[i+2] != 't') {
-			return false
-		}
-	}
-	return true
-}

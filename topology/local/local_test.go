@@ -19,6 +19,7 @@ import (
 	"github.com/firedrill/firedrill/record"
 	"github.com/firedrill/firedrill/scenarios"
 	"github.com/firedrill/firedrill/topology"
+	"github.com/firedrill/firedrill/topology/cluster"
 )
 
 func twoServices() *scenarios.Scenario {
@@ -114,7 +115,7 @@ func TestTopologyLifecycle(t *testing.T) {
 		assert.Len(t, tp.Instances("b", ""), 2)
 		assert.True(t, processGone(pid), "retired pid %d still runs", pid)
 		ev := findEvent(t, events, record.EvInstanceStopped, "b-v2-0", time.Time{})
-		assert.Equal(t, reasonRetired, ev.Fields["reason"])
+		assert.Equal(t, cluster.ReasonRetired, ev.Fields["reason"])
 		require.Error(t, tp.Retire(ctx, "b", "v2"), "nothing left to retire")
 	})
 
@@ -127,7 +128,7 @@ func TestTopologyLifecycle(t *testing.T) {
 		assert.Zero(t, in.Pid())
 		assert.True(t, processGone(oldPid))
 		ev := findEvent(t, events, record.EvInstanceStopped, in.Name(), since)
-		assert.Equal(t, reasonKilled, ev.Fields["reason"])
+		assert.Equal(t, cluster.ReasonKilled, ev.Fields["reason"])
 		findEvent(t, events, record.EvInstanceUnhealthy, in.Name(), since)
 		for range 6 {
 			assert.Equal(t, "b-v1-1", get(t, c, tp.RouterURL("b")+"/").header.Get("X-Firedrill-Instance"))
@@ -152,7 +153,7 @@ func TestTopologyLifecycle(t *testing.T) {
 		in := tp.Instances("b", "v1")[1].(*instance)
 		since := time.Now()
 		require.NoError(t, syscall.Kill(in.Pid(), syscall.SIGKILL))
-		ev := findEvent(t, events, EvInstanceExited, in.Name(), since)
+		ev := findEvent(t, events, cluster.EvInstanceExited, in.Name(), since)
 		assert.Contains(t, ev.Message, "killed")
 		findEvent(t, events, record.EvInstanceUnhealthy, in.Name(), since)
 		since = time.Now()
@@ -214,7 +215,7 @@ func TestTopologyLifecycle(t *testing.T) {
 		for _, in := range all {
 			assert.Eventually(t, func() bool {
 				for _, e := range events.Events() {
-					if e.Kind == record.EvInstanceStopped && e.Target == in.Name() && e.Fields["reason"] == reasonDown {
+					if e.Kind == record.EvInstanceStopped && e.Target == in.Name() && e.Fields["reason"] == cluster.ReasonDown {
 						return true
 					}
 				}

@@ -22,6 +22,9 @@ import (
 	"github.com/firedrill/firedrill/record"
 	"github.com/firedrill/firedrill/scenarios"
 	"github.com/firedrill/firedrill/topology"
+	"github.com/firedrill/firedrill/topology/cluster"
+	"github.com/firedrill/firedrill/topology/cluster/clustertest"
+	"github.com/firedrill/firedrill/topology/proc"
 )
 
 // harnessEnv switches the test binary into a harness that brings a topology
@@ -106,7 +109,7 @@ func newRunID() string {
 
 // upTopology brings sc up; Down and a check that no process of the run is
 // left are registered as cleanup.
-func upTopology(t *testing.T, sc *scenarios.Scenario) (*Runtime, *topo, *record.Log, string) {
+func upTopology(t *testing.T, sc *scenarios.Scenario) (*Runtime, *cluster.Cluster, *record.Log, string) {
 	t.Helper()
 	rt := New()
 	events := record.NewLog(nil)
@@ -120,7 +123,7 @@ func upTopology(t *testing.T, sc *scenarios.Scenario) (*Runtime, *topo, *record.
 		killRun(t, runID)
 	})
 	require.NoError(t, err)
-	return rt, tp.(*topo), events, runID
+	return rt, tp.(*cluster.Cluster), events, runID
 }
 
 // killRun fails the test if a process of the run is still alive, and kills it.
@@ -128,7 +131,7 @@ func killRun(t *testing.T, runID string) {
 	t.Helper()
 	for _, pid := range pidsOfRun(runID) {
 		t.Errorf("process %d of run %s is still alive; killing it", pid, runID)
-		_ = signalGroup(pid, 9)
+		_ = proc.SignalGroup(pid, 9)
 	}
 }
 
@@ -193,17 +196,7 @@ func get(t *testing.T, c *http.Client, url string) reply {
 // findEvent waits for an event of kind about target at or after from.
 func findEvent(t *testing.T, events *record.Log, kind, target string, from time.Time) record.Event {
 	t.Helper()
-	var found record.Event
-	require.Eventually(t, func() bool {
-		for _, e := range events.Events() {
-			if e.Kind == kind && e.Target == target && !e.At.Before(from.UTC()) {
-				found = e
-				return true
-			}
-		}
-		return false
-	}, 20*time.Second, 20*time.Millisecond, "no %s event for %s", kind, target)
-	return found
+	return clustertest.FindEvent(t, events, kind, target, from, 20*time.Second)
 }
 
 func dialFails(addr string) bool {

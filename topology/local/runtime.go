@@ -1,87 +1,122 @@
 // Package local runs a scenario's topology as child processes of the
 // harness: one router per service and the embedded Toxiproxy live in the
-// harness, each instance is a process in its own process group that dies
-// with the harness (Pdeathsig).
+// harness (dataplane.go), each instance is a process in its own process
+// group that dies with the harness (instance.go). The control plane is
+// topology/cluster's; this package implements its Launcher and DataPlane.
 package local
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"sync"
+	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/firedrill/firedrill/scenarios"
 	"github.com/firedrill/firedrill/topology"
+	"github.com/firedrill/firedrill/topology/cluster"
+	"github.com/firedrill/firedrill/topology/toxi"
 )
 
 // DefaultStartTimeout bounds an instance's start when its service sets none.
 const DefaultStartTimeout = 30 * time.Second
 
-// downTimeout bounds Down, whatever the caller's context.
-const downTimeout = 30 * time.Second
-
-// Runtime is the local-process runtime. The zero value is ready to use; one
-// Runtime runs one topology at a time.
-type Runtime struct {
-	mu   sync.Mutex
-	topo *topo
-}
-
-var _ topology.Runtime = (*Runtime)(nil)
+// Runtime is the local-process runtime; one Runtime runs one topology at a
+// time. A failure of the machinery is an *InfraError (errors.Is(err,
+// ErrInfra)).
+type Runtime = cluster.Runtime
 
 // New returns a local runtime.
-func New() *Runtime { return &Runtime{} }
-
-// Up starts the topology of sc: Toxiproxy, then, dependencies first, each
-// service's router, its edge proxies and its instances. It returns once
-// every instance is healthy; on error everything started is stopped. A
-// failure of the machinery is an *InfraError (errors.Is(err, ErrInfra)).
-func (r *Runtime) Up(ctx context.Context, sc *scenarios.Scenario, opts topology.Options) (topology.Topology, error) {
-	if sc == nil {
-		return nil, errors.New("local runtime: Up: no scenario")
-	}
-	r.mu.Lock()
-	if r.topo != nil {
-		r.mu.Unlock()
-		return nil, errors.New("local runtime: Up: a topology is already up; call Down first or use another Runtime")
-	}
-	t := newTopo(ctx, sc, opts)
-	r.topo = t // before anything starts, so a concurrent Down sees it
-	r.mu.Unlock()
-
-	if err := t.up(ctx); err != nil {
-		// Whatever broke once the run was interrupted is a consequence of the
-		// interrupt, not an infrastructure failure.
-		if cause := ctx.Err(); cause != nil {
-			err = fmt.Errorf("local runtime: up interrupted (%v): %w", err, cause)
-		} else if t.ctx.Err() != nil && !errors.Is(err, context.Canceled) {
-			err = fmt.Errorf("local runtime: up interrupted by Down (%v): %w", err, context.Canceled)
-		}
-		if derr := r.Down(context.WithoutCancel(ctx)); derr != nil {
-			err = errors.Join(err, fmt.Errorf("and cleaning up after it: %w", derr))
-		}
-		return nil, err
-	}
-	return t, nil
+func New() *Runtime {
+	return cluster.NewRuntime(cluster.Config{
+		Name: "local runtime", StartTimeout: DefaultStartTimeout, DownTimeout: 30 * time.Second,
+		Leftovers: "look for leftover processes of run %s",
+	}, newLauncher)
 }
 
-// Down stops everything Up started: routers, instances (SIGTERM, SIGKILL
-// after 3s), edge proxies and Toxiproxy. It is idempotent, safe for
-// concurrent use, and bounded by its own timeout so it works after ctx was
-// cancelled.
-func (r *Runtime) Down(ctx context.Context) error {
-	r.mu.Lock()
-	t := r.topo
-	r.mu.Unlock()
-	if t == nil {
-		return nil
+// launcher is one run on this machine: its log directory, its Toxiproxy
+// server and data plane, and the instances' processes.
+type launcher struct {
+	sc   *scenarios.Scenario
+	opts topology.Options
+	life context.Context
+
+	logDir    string
+	tmpLogDir bool // logDir is ours to remove (no RunDir given)
+	toxiLog   *os.File
+	toxi      *toxi.Server
+}
+
+func newLauncher(life context.Context, sc *scenarios.Scenario, opts topology.Options) cluster.Launcher {
+	return &launcher{sc: sc, opts: opts, life: life}
+}
+
+// Prepare creates the log directory, starts the embedded Toxiproxy and
+// returns the in-process data plane.
+func (l *launcher) Prepare(ctx context.Context, _ []*cluster.Service) (cluster.DataPlane, error) {
+	if err := l.prepareLogs(); err != nil {
+		return nil, err
 	}
-	err := t.down(context.WithoutCancel(ctx))
-	r.mu.Lock()
-	if r.topo == t {
-		r.topo = nil
+	srv, err := toxi.Start(ctx, l.toxiLog)
+	if err != nil {
+		return nil, &InfraError{Err: fmt.Errorf("start the embedded Toxiproxy: %w", err)}
 	}
-	r.mu.Unlock()
+	l.toxi = srv
+	return newDataplane(l.life, l.sc, l.opts, srv), nil
+}
+
+// prepareLogs creates RunDir/logs (or a temporary directory) and the
+// Toxiproxy log.
+func (l *launcher) prepareLogs() error {
+	l.tmpLogDir = l.opts.RunDir == ""
+	if l.tmpLogDir {
+		d, err := os.MkdirTemp("", "firedrill-logs-")
+		if err != nil {
+			return &InfraError{Err: fmt.Errorf("create a log directory: %w", err)}
+		}
+		l.logDir = d
+	} else {
+		l.logDir = filepath.Join(l.opts.RunDir, "logs")
+		if err := os.MkdirAll(l.logDir, 0o755); err != nil {
+			return &InfraError{Err: fmt.Errorf("create %s: %w; check that the output directory is writable", l.logDir, err)}
+		}
+	}
+	path := filepath.Join(l.opts.RunDir, "toxiproxy.log")
+	if l.tmpLogDir {
+		path = filepath.Join(l.logDir, "toxiproxy.log")
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+	if err != nil {
+		return &InfraError{Err: fmt.Errorf("create the toxiproxy log: %w", err)}
+	}
+	l.toxiLog = f
+	return nil
+}
+
+// Close stops Toxiproxy and closes its log; a temporary log directory goes.
+func (l *launcher) Close(ctx context.Context) error {
+	var err error
+	if l.toxi != nil {
+		err = bounded(ctx, "toxiproxy", l.toxi.Close)
+	}
+	if l.toxiLog != nil {
+		_ = l.toxiLog.Close()
+	}
+	if l.tmpLogDir && l.logDir != "" {
+		_ = os.RemoveAll(l.logDir)
+	}
 	return err
+}
+
+// bounded runs a close function, giving up waiting when ctx ends, so that a
+// stuck component cannot hang Down (and with it a signal handler).
+func bounded(ctx context.Context, what string, close func() error) error {
+	done := make(chan error, 1)
+	go func() { done <- close() }()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		return fmt.Errorf("close %s: did not finish: %w", what, ctx.Err())
+	}
 }

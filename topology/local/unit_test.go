@@ -13,50 +13,8 @@ import (
 
 	"github.com/firedrill/firedrill/scenarios"
 	"github.com/firedrill/firedrill/topology"
+	"github.com/firedrill/firedrill/topology/cluster"
 )
-
-func names(ss []*scenarios.Service) []string {
-	out := make([]string, len(ss))
-	for i, s := range ss {
-		out[i] = s.Name
-	}
-	return out
-}
-
-func TestDependencyOrder(t *testing.T) {
-	svc := func(name string, deps ...string) *scenarios.Service {
-		return &scenarios.Service{Name: name, DependsOn: deps}
-	}
-	cases := []struct {
-		name    string
-		svcs    []*scenarios.Service
-		want    []string
-		wantErr string
-	}{
-		{"chain in file order", []*scenarios.Service{svc("web", "api"), svc("api", "db"), svc("db")}, []string{"db", "api", "web"}, ""},
-		{"independent keep file order", []*scenarios.Service{svc("x"), svc("y"), svc("z")}, []string{"x", "y", "z"}, ""},
-		{"diamond", []*scenarios.Service{svc("a", "b", "c"), svc("b", "d"), svc("c", "d"), svc("d")}, []string{"d", "b", "c", "a"}, ""},
-		{"cycle", []*scenarios.Service{svc("a", "b"), svc("b", "c"), svc("c", "a")}, nil, "dependency cycle: a -> b -> c -> a"},
-		{"unknown", []*scenarios.Service{svc("a", "ghost")}, nil, "depends on ghost"},
-		{"empty", nil, nil, "no services"},
-	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			got, err := dependencyOrder(&scenarios.Scenario{Services: tc.svcs})
-			if tc.wantErr != "" {
-				require.ErrorContains(t, err, tc.wantErr)
-				return
-			}
-			require.NoError(t, err)
-			assert.Equal(t, tc.want, names(got))
-		})
-	}
-}
-
-func TestProxyName(t *testing.T) {
-	assert.Equal(t, "checkout__payments", proxyName(scenarios.Edge{From: "checkout", To: "payments"}))
-	assert.Equal(t, "a_b__c.d-e", proxyName(scenarios.Edge{From: "a/b", To: "c.d-e"}))
-}
 
 func TestRenderer(t *testing.T) {
 	r := &renderer{
@@ -100,15 +58,15 @@ func lastEnv(env []string, key string) (string, bool) {
 }
 
 func TestCommandForFixtureAndCommand(t *testing.T) {
-	tp := &topo{opts: topology.Options{RunID: "run-1", Binary: "/opt/firedrill"}}
-	s := &service{
-		spec: &scenarios.Service{Name: "web", Fixture: "httpsvc", DependsOn: []string{"db"},
+	l := &launcher{opts: topology.Options{RunID: "run-1", Binary: "/opt/firedrill"}}
+	s := &cluster.Service{
+		Spec: &scenarios.Service{Name: "web", Fixture: "httpsvc", DependsOn: []string{"db"},
 			Args: []string{"--note={{.Port}}"}, Env: map[string]string{"UP": `{{depurl "db"}}`, "MODE": "old"}},
-		deps: map[string]string{"db": "127.0.0.1:1111"},
+		Deps: map[string]string{"db": "127.0.0.1:1111"},
 	}
 	in := &instance{name: "web-v2-0", port: 4242}
 	d := topology.Deployment{Version: "v2", Env: map[string]string{"MODE": "new-{{.Version}}"}, Args: []string{"--extra"}}
-	argv, env, err := tp.command(s, d, in)
+	argv, env, err := l.command(s, d, in)
 	require.NoError(t, err)
 	assert.Equal(t, []string{"/opt/firedrill", "fixture", "httpsvc", "--port", "4242", "--service", "web",
 		"--version", "v2", "--instance", "web-v2-0", "--dep", "db=127.0.0.1:1111", "--note=4242", "--extra"}, argv)
@@ -123,13 +81,13 @@ func TestCommandForFixtureAndCommand(t *testing.T) {
 	_, hasPath := lastEnv(env, "PATH")
 	assert.Equal(t, os.Getenv("PATH") != "", hasPath, "the harness's environment is inherited")
 
-	s.spec = &scenarios.Service{Name: "web", Command: []string{"srv", "-listen", "{{.Host}}:{{.Port}}", `-db={{dep "db"}}`}, DependsOn: []string{"db"}}
-	argv, _, err = tp.command(s, topology.Deployment{Version: "v1"}, in)
+	s.Spec = &scenarios.Service{Name: "web", Command: []string{"srv", "-listen", "{{.Host}}:{{.Port}}", `-db={{dep "db"}}`}, DependsOn: []string{"db"}}
+	argv, _, err = l.command(s, topology.Deployment{Version: "v1"}, in)
 	require.NoError(t, err)
 	assert.Equal(t, []string{"srv", "-listen", "127.0.0.1:4242", "-db=127.0.0.1:1111"}, argv)
 
-	s.spec = &scenarios.Service{Name: "web", Image: "web:1"}
-	_, _, err = tp.command(s, topology.Deployment{Version: "v1"}, in)
+	s.Spec = &scenarios.Service{Name: "web", Image: "web:1"}
+	_, _, err = l.command(s, topology.Deployment{Version: "v1"}, in)
 	assert.ErrorContains(t, err, "cannot run an image")
 }
 
