@@ -131,29 +131,8 @@ func htmlView(r *Result) *htmlData {
 	}
 
 	d.RolloutLine = rolloutLine(r)
-	ro := r.Rollout
-	rel := func(t *time.Time) string {
-		if t == nil {
-			return ""
-		}
-		return fmtRel(relSec(zero, *t))
-	}
-	for _, row := range []htmlRow{
-		{"service", ro.Service}, {"strategy", ro.Strategy}, {"from → to", strings.Trim(ro.From+" → "+ro.To, " →")},
-		{"outcome", outcomeText(ro.Outcome)}, {"trigger", strings.TrimSpace(ro.Trigger + " " + parenthesize(triggerWhy(r)))},
-		{"started", rel(ro.StartedAt)}, {"regression (new version got traffic)", rel(ro.RegressionAt)},
-		{"detected", rel(ro.DetectedAt)}, {"rollback started", rel(ro.RollbackStartedAt)},
-		{"traffic restored", rel(ro.TrafficRestoredAt)}, {"completed", rel(ro.CompletedAt)},
-		{"time to detect", between(ro.RegressionAt, ro.DetectedAt)},
-		{"regression → traffic restored", between(ro.RegressionAt, ro.TrafficRestoredAt)},
-		{"regression → rollback completed", rolledBackIn(ro)},
-		{"rollback duration", between(ro.RollbackStartedAt, ro.CompletedAt)},
-	} {
-		if row.Value != "" && !(row.Label == "outcome" && ro.Service == "") {
-			d.RolloutRows = append(d.RolloutRows, row)
-		}
-	}
-	for _, st := range ro.Steps {
+	d.RolloutRows = rolloutRows(r, zero)
+	for _, st := range r.Rollout.Steps {
 		hs := htmlStep{Index: st.Index, Weight: st.Weight, Start: fmtRel(relSec(zero, st.StartedAt)), Result: st.Result}
 		if st.EndedAt != nil {
 			hs.End = fmtRel(relSec(zero, *st.EndedAt))
@@ -177,6 +156,40 @@ func htmlView(r *Result) *htmlData {
 		d.Events = append(d.Events, he)
 	}
 
+	d.Meta = metaRows(r)
+	return d
+}
+
+// rolloutRows are the rollout table's rows that have a value.
+func rolloutRows(r *Result, zero time.Time) []htmlRow {
+	ro := r.Rollout
+	rel := func(t *time.Time) string {
+		if t == nil {
+			return ""
+		}
+		return fmtRel(relSec(zero, *t))
+	}
+	var out []htmlRow
+	for _, row := range []htmlRow{
+		{"service", ro.Service}, {"strategy", ro.Strategy}, {"from → to", strings.Trim(ro.From+" → "+ro.To, " →")},
+		{"outcome", outcomeText(ro.Outcome)}, {"trigger", strings.TrimSpace(ro.Trigger + " " + parenthesize(triggerWhy(r)))},
+		{"started", rel(ro.StartedAt)}, {"regression (new version got traffic)", rel(ro.RegressionAt)},
+		{"detected", rel(ro.DetectedAt)}, {"rollback started", rel(ro.RollbackStartedAt)},
+		{"traffic restored", rel(ro.TrafficRestoredAt)}, {"completed", rel(ro.CompletedAt)},
+		{"time to detect", between(ro.RegressionAt, ro.DetectedAt)},
+		{"regression → traffic restored", between(ro.RegressionAt, ro.TrafficRestoredAt)},
+		{"regression → rollback completed", rolledBackIn(ro)},
+		{"rollback duration", between(ro.RollbackStartedAt, ro.CompletedAt)},
+	} {
+		if row.Value != "" && !(row.Label == "outcome" && ro.Service == "") {
+			out = append(out, row)
+		}
+	}
+	return out
+}
+
+// metaRows describe the run: scenario, runtime, seed, versions, host.
+func metaRows(r *Result) []htmlRow {
 	meta := []htmlRow{
 		{"scenario", r.Scenario}, {"description", r.Description}, {"scenario file", r.ScenarioFile},
 		{"runtime", r.Runtime}, {"seed", fmt.Sprint(r.Seed)}, {"run id", r.RunID},
@@ -193,18 +206,19 @@ func htmlView(r *Result) *htmlData {
 			versions = append(versions, s.Name+" "+s.Version)
 		}
 	}
-	if ro.To != "" {
+	if ro := r.Rollout; ro.To != "" {
 		versions = append(versions, ro.Service+" "+ro.To+" (rolled out)")
 	}
 	meta = append(meta, htmlRow{"service versions", strings.Join(versions, ", ")},
 		htmlRow{"firedrill", r.ToolVersion}, htmlRow{"host", r.Hostname}, htmlRow{"output folder", r.OutDir},
 		htmlRow{"schema version", fmt.Sprint(r.SchemaVersion)})
+	var out []htmlRow
 	for _, m := range meta {
 		if m.Value != "" {
-			d.Meta = append(d.Meta, m)
+			out = append(out, m)
 		}
 	}
-	return d
+	return out
 }
 
 func parenthesize(s string) string {

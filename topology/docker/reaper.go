@@ -61,6 +61,21 @@ func RunReaper(ctx context.Context, cfg ReaperConfig) error {
 	if cfg.RunID == "" {
 		return errors.New("reaper: no run id; pass --run")
 	}
+	cfg.defaults()
+	ln := cfg.listener
+	if ln == nil {
+		var err error
+		if ln, err = (&net.ListenConfig{}).Listen(ctx, "tcp", cfg.Listen); err != nil {
+			return fmt.Errorf("reaper: listen on %s: %w", cfg.Listen, err)
+		}
+	}
+	defer ln.Close()
+	w := &reaperWatch{cfg: cfg, lost: make(chan struct{}, 1)}
+	go w.serve(ln)
+	return w.watch(ctx)
+}
+
+func (cfg *ReaperConfig) defaults() {
 	if cfg.Listen == "" {
 		cfg.Listen = fmt.Sprintf("0.0.0.0:%d", reaperPort)
 	}
@@ -73,114 +88,114 @@ func RunReaper(ctx context.Context, cfg ReaperConfig) error {
 	if cfg.Self == "" {
 		cfg.Self, _ = os.Hostname()
 	}
-	logw := cfg.Log
-	if logw == nil {
-		logw = io.Discard
+	if cfg.Log == nil {
+		cfg.Log = io.Discard
 	}
 	if cfg.reap == nil {
-		cfg.reap = func(ctx context.Context) error { return reap(ctx, cfg, logw) }
+		c := *cfg
+		cfg.reap = func(ctx context.Context) error { return reap(ctx, c, c.Log) }
 	}
-	ln := cfg.listener
-	if ln == nil {
-		var err error
-		if ln, err = (&net.ListenConfig{}).Listen(ctx, "tcp", cfg.Listen); err != nil {
-			return fmt.Errorf("reaper: listen on %s: %w", cfg.Listen, err)
+}
+
+// reaperWatch counts the harness connections holding a run alive.
+type reaperWatch struct {
+	cfg      ReaperConfig
+	mu       sync.Mutex
+	harness  int           // connections holding the run alive
+	everSeen bool          // a harness said HELLO once
+	lost     chan struct{} // the last connection closed
+}
+
+func (w *reaperWatch) state() (harness int, everSeen bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.harness, w.everSeen
+}
+
+// serve answers every connection until ln closes.
+func (w *reaperWatch) serve(ln net.Listener) {
+	for {
+		conn, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		go w.handle(conn)
+	}
+}
+
+// handle answers STATUS, or holds a HELLO connection until it closes.
+func (w *reaperWatch) handle(conn net.Conn) {
+	defer conn.Close()
+	_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	line, err := bufio.NewReader(conn).ReadString('\n')
+	if err != nil {
+		return
+	}
+	verb, id, _ := strings.Cut(strings.TrimSpace(line), " ")
+	if id != w.cfg.RunID {
+		fmt.Fprintf(conn, "ERR wrong run\n")
+		return
+	}
+	switch verb {
+	case reaperStatus:
+		if n, _ := w.state(); n > 0 {
+			fmt.Fprintln(conn, reaperLive)
+		} else {
+			fmt.Fprintln(conn, reaperOrphan)
+		}
+		return
+	case reaperHello:
+	default:
+		return
+	}
+	_ = conn.SetReadDeadline(time.Time{})
+	w.mu.Lock()
+	w.harness++
+	w.everSeen = true
+	w.mu.Unlock()
+	fmt.Fprintf(w.cfg.Log, "reaper: harness of run %s connected from %s\n", w.cfg.RunID, conn.RemoteAddr())
+	fmt.Fprintln(conn, reaperOK)
+	_, _ = io.Copy(io.Discard, conn) // until the harness goes away
+	w.mu.Lock()
+	w.harness--
+	left := w.harness
+	w.mu.Unlock()
+	fmt.Fprintf(w.cfg.Log, "reaper: harness connection of run %s closed (%d left)\n", w.cfg.RunID, left)
+	if left == 0 {
+		select {
+		case w.lost <- struct{}{}:
+		default:
 		}
 	}
-	defer ln.Close()
+}
 
-	var (
-		mu       sync.Mutex
-		harness  int // connections holding the run alive
-		lost     = make(chan struct{}, 1)
-		everSeen bool
-	)
-	go func() {
-		for {
-			conn, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer conn.Close()
-				_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
-				line, err := bufio.NewReader(conn).ReadString('\n')
-				if err != nil {
-					return
-				}
-				verb, id, _ := strings.Cut(strings.TrimSpace(line), " ")
-				if id != cfg.RunID {
-					fmt.Fprintf(conn, "ERR wrong run\n")
-					return
-				}
-				switch verb {
-				case reaperStatus:
-					mu.Lock()
-					live := harness > 0
-					mu.Unlock()
-					if live {
-						fmt.Fprintln(conn, reaperLive)
-					} else {
-						fmt.Fprintln(conn, reaperOrphan)
-					}
-					return
-				case reaperHello:
-				default:
-					return
-				}
-				_ = conn.SetReadDeadline(time.Time{})
-				mu.Lock()
-				harness++
-				everSeen = true
-				mu.Unlock()
-				fmt.Fprintf(logw, "reaper: harness of run %s connected from %s\n", cfg.RunID, conn.RemoteAddr())
-				fmt.Fprintln(conn, reaperOK)
-				_, _ = io.Copy(io.Discard, conn) // until the harness goes away
-				mu.Lock()
-				harness--
-				left := harness
-				mu.Unlock()
-				fmt.Fprintf(logw, "reaper: harness connection of run %s closed (%d left)\n", cfg.RunID, left)
-				if left == 0 {
-					select {
-					case lost <- struct{}{}:
-					default:
-					}
-				}
-			}()
-		}
-	}()
-
-	first := time.NewTimer(cfg.FirstContact)
+// watch reaps when no harness came within FirstContact, or when the last
+// one left and none came back within Grace; it returns when ctx ends.
+func (w *reaperWatch) watch(ctx context.Context) error {
+	first := time.NewTimer(w.cfg.FirstContact)
 	defer first.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-first.C:
-			mu.Lock()
-			seen := everSeen
-			mu.Unlock()
-			if !seen {
-				fmt.Fprintf(logw, "reaper: no harness of run %s within %s\n", cfg.RunID, cfg.FirstContact)
-				return cfg.reap(ctx)
+			if _, seen := w.state(); !seen {
+				fmt.Fprintf(w.cfg.Log, "reaper: no harness of run %s within %s\n", w.cfg.RunID, w.cfg.FirstContact)
+				return w.cfg.reap(ctx)
 			}
 			continue
-		case <-lost:
+		case <-w.lost:
 		}
 		// Gone: wait for it to come back.
-		deadline := time.NewTimer(cfg.Grace)
+		deadline := time.NewTimer(w.cfg.Grace)
 		select {
 		case <-ctx.Done():
 			deadline.Stop()
 			return nil
 		case <-deadline.C:
 		}
-		mu.Lock()
-		back := harness > 0
-		mu.Unlock()
-		if !back {
-			return cfg.reap(ctx)
+		if n, _ := w.state(); n == 0 {
+			return w.cfg.reap(ctx)
 		}
 	}
 }
