@@ -150,14 +150,20 @@ func (c *Controller) Run(ctx context.Context) (*Outcome, error) {
 	r.event(record.Event{At: out.StartedAt, Kind: record.EvRolloutStarted,
 		Message: fmt.Sprintf("%s %s: %s -> %s", out.Strategy, ro.Service, c.From, ro.To),
 		Fields:  map[string]any{"from": c.From, "to": ro.To, "strategy": out.Strategy, "rollback": ro.Rollback}})
-	switch out.Strategy {
-	case scenarios.StrategyBlueGreen:
-		return out, r.blueGreen(ctx)
-	case scenarios.StrategyRolling:
-		return out, r.rolling(ctx)
-	default:
-		return out, r.steps(ctx)
+	strategy := strategies[out.Strategy]
+	if strategy == nil {
+		strategy = (*run).steps
 	}
+	return out, strategy(r, ctx)
+}
+
+// strategies is how each rollout strategy runs, one file each (a table,
+// never written); phased is canary's weighted steps with cohort routing.
+var strategies = map[string]func(*run, context.Context) error{
+	scenarios.StrategyCanary:    (*run).steps,     // canary.go
+	scenarios.StrategyPhased:    (*run).steps,     // canary.go, cohorts set in steps
+	scenarios.StrategyBlueGreen: (*run).blueGreen, // bluegreen.go
+	scenarios.StrategyRolling:   (*run).rolling,   // rolling.go
 }
 
 // Capabilities some strategies need beyond Fleet and Router.
