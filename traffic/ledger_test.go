@@ -92,7 +92,23 @@ func TestLedgerClassifiesOutcomes(t *testing.T) {
 
 	n := tally(ws)
 	require.Len(t, ws, 250)
-	assert.Greater(t, n[WriteAcked], 100, "writes before, between and after the faults")
+	// Acknowledged writes before, between and after the faults (counts are
+	// left loose: a loaded 2-core machine acks fewer than the rate).
+	var before, between, after int
+	for _, w := range ws {
+		switch {
+		case w.Status != WriteAcked:
+		case w.At < 900*time.Millisecond:
+			before++
+		case w.At >= 2200*time.Millisecond && w.At < 2900*time.Millisecond:
+			between++
+		case w.At >= 4200*time.Millisecond:
+			after++
+		}
+	}
+	assert.Positive(t, before, "writes before the faults are acknowledged")
+	assert.Positive(t, between, "writes between the faults are acknowledged")
+	assert.Positive(t, after, "writes after the faults are acknowledged")
 	assert.Greater(t, n[WriteFailed], 20, "refused by the cut proxy, or no connection free while frozen")
 	assert.Greater(t, n[WriteUnknown], 0, "sent to the frozen server, never answered")
 	for _, w := range ws {
