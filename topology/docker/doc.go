@@ -1,6 +1,10 @@
 // Package docker runs a scenario's topology as containers, through
 // testcontainers-go (and the Docker client where it has no call), on a
-// daemon that cannot pull anything.
+// daemon that cannot pull anything. The control plane (services, deploy,
+// retire, routing, order of start and stop) is topology/cluster's; this
+// package implements its Launcher (run.go: network, reaper, data plane
+// container, instances' containers in instance.go) and its DataPlane
+// (dpclient.go: the data plane container's control API).
 //
 // # Shape of a run
 //
