@@ -62,9 +62,9 @@ type Service struct {
 	// the run is made.
 	Deps map[string]string
 
-	url     string           // the router as the harness reaches it
-	insts   []Instance       // guarded by Cluster.mu, in start order
-	weights map[string]int   // last weights set, guarded by Cluster.mu
+	url     string         // the router as the harness reaches it
+	insts   []Instance     // guarded by Cluster.mu, in start order
+	weights map[string]int // last weights set, guarded by Cluster.mu
 }
 
 // Name is the service's name.
