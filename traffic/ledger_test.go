@@ -77,7 +77,7 @@ func TestLedgerClassifiesOutcomes(t *testing.T) {
 	c, proxy, cs := ledgerDB(t)
 	ctx := context.Background()
 	start := time.Now()
-	l, err := StartLedger(ctx, LedgerConfig{ConnString: cs, Rate: 50, Duration: 5 * time.Second, Timeout: 500 * time.Millisecond, Conns: 2}, start)
+	l, err := StartLedger(ctx, LedgerConfig{ConnString: cs, Rate: 50, Duration: 7 * time.Second, Timeout: 500 * time.Millisecond, Conns: 2}, start)
 	require.NoError(t, err)
 
 	time.Sleep(time.Until(start.Add(time.Second)))
@@ -91,9 +91,11 @@ func TestLedgerClassifiesOutcomes(t *testing.T) {
 	ws := l.Wait()
 
 	n := tally(ws)
-	require.Len(t, ws, 250)
+	require.Len(t, ws, 350)
 	// Acknowledged writes before, between and after the faults (counts are
-	// left loose: a loaded 2-core machine acks fewer than the rate).
+	// left loose: a loaded 2-core machine acks fewer than the rate, and a
+	// thawed server takes about a second, more under load, to accept new
+	// connections again: the writes go on for 3 s after it).
 	var before, between, after int
 	for _, w := range ws {
 		switch {
