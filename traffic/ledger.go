@@ -119,7 +119,22 @@ type Ledger struct {
 }
 
 // slot is one pooled connection (nil until first use or after a failure).
-type slot struct{ conn *pgx.Conn }
+// Only the write holding the slot touches it.
+type slot struct {
+	conn *pgx.Conn
+	// dial is a connection being made for the slot, nil when none: it
+	// outlives the write that started it, as a pool's dial would, so that a
+	// server slower to accept than one write's timeout is still reached.
+	dial chan dialed
+}
+
+type dialed struct {
+	conn *pgx.Conn
+	err  error
+}
+
+// dialTimeout bounds one connection attempt, whatever the writes' timeout.
+const dialTimeout = 10 * time.Second
 
 // StartLedger starts sending writes on cfg's schedule from start (write i
 // is due at start + i/Rate) until Duration has passed or ctx ends.
@@ -184,7 +199,13 @@ func (l *Ledger) Wait() []Write {
 	<-l.done
 	l.wg.Wait()
 	for range l.cfg.Conns {
-		if s := <-l.slots; s.conn != nil {
+		s := <-l.slots
+		if s.dial != nil { // a connection nobody waits for any more
+			if d := <-s.dial; d.err == nil {
+				s.conn = d.conn
+			}
+		}
+		if s.conn != nil {
 			cctx, cancel := context.WithTimeout(context.Background(), time.Second)
 			_ = s.conn.Close(cctx)
 			cancel()
@@ -221,11 +242,9 @@ func (l *Ledger) attempt(id int64, at time.Time) (WriteStatus, string, string) {
 		s.conn = nil // cut while idle: a fresh one, so that a closed conn below means cut mid-write
 	}
 	if s.conn == nil {
-		c, err := pgx.ConnectConfig(ctx, l.conn)
-		if err != nil {
-			return WriteFailed, "", "connect: " + err.Error()
+		if err := l.connect(ctx, s); err != nil {
+			return WriteFailed, "", err.Error()
 		}
-		s.conn = c
 	}
 	var inst string
 	err := s.conn.QueryRow(ctx, "INSERT INTO "+l.cfg.Table+" (id, node) VALUES ($1, current_setting('cluster_name')) RETURNING node", id).Scan(&inst)
@@ -240,6 +259,32 @@ func (l *Ledger) attempt(id int64, at time.Time) (WriteStatus, string, string) {
 		s.conn = nil
 	}
 	return status, "", err.Error()
+}
+
+// connect waits, until ctx ends, for the slot's connection: the one being
+// made, or a new one. A dial that ctx cut short goes on for the next write.
+func (l *Ledger) connect(ctx context.Context, s *slot) error {
+	if s.dial == nil {
+		ch := make(chan dialed, 1)
+		s.dial = ch
+		go func() {
+			dctx, cancel := context.WithTimeout(l.ctx, dialTimeout)
+			defer cancel()
+			c, err := pgx.ConnectConfig(dctx, l.conn)
+			ch <- dialed{c, err}
+		}()
+	}
+	select {
+	case d := <-s.dial:
+		s.dial = nil
+		if d.err != nil {
+			return fmt.Errorf("connect: %w", d.err)
+		}
+		s.conn = d.conn
+		return nil
+	case <-ctx.Done():
+		return errors.New("no connection within the timeout (still connecting): not sent")
+	}
 }
 
 // classifyWrite tells a write that certainly did not commit from one that may

@@ -93,9 +93,7 @@ func TestLedgerClassifiesOutcomes(t *testing.T) {
 	n := tally(ws)
 	require.Len(t, ws, 350)
 	// Acknowledged writes before, between and after the faults (counts are
-	// left loose: a loaded 2-core machine acks fewer than the rate, and a
-	// thawed server takes about a second, more under load, to accept new
-	// connections again: the writes go on for 3 s after it).
+	// left loose: a loaded 2-core machine acks fewer than the rate).
 	var before, between, after int
 	for _, w := range ws {
 		switch {
