@@ -74,16 +74,8 @@ func cleanStaleIn(tmp string) ([]string, error) {
 		if ownerAlive(d) {
 			continue
 		}
-		// Servers die with their harness; a backend busy in a query may
-		// take a moment to notice its postmaster is gone.
-		for _, pid := range Processes(d) {
-			_ = syscall.Kill(pid, syscall.SIGKILL)
-		}
-		// A segment is only removed once nothing is attached to it.
-		for deadline := time.Now().Add(5 * time.Second); len(Processes(d)) > 0 && time.Now().Before(deadline); {
-			time.Sleep(10 * time.Millisecond)
-		}
-		removeSegments(d)
+		// Servers die with their harness.
+		reapDir(d)
 		if err := os.RemoveAll(d); err != nil {
 			errs = append(errs, err.Error())
 			continue
@@ -94,6 +86,21 @@ func cleanStaleIn(tmp string) ([]string, error) {
 		return removed, fmt.Errorf("remove stale PostgreSQL directories: %s", strings.Join(errs, "; "))
 	}
 	return removed, nil
+}
+
+// reapDir kills whatever still works in a cluster directory whose servers
+// are gone (a backend busy in a query takes a moment to notice its
+// postmaster died; one forked as the postmaster died escapes the kill of
+// its children), waits up to 5 s for it to exit, and removes the servers'
+// System V segments, which go only once nothing is attached to them.
+func reapDir(d string) {
+	for _, pid := range Processes(d) {
+		_ = syscall.Kill(pid, syscall.SIGKILL)
+	}
+	for deadline := time.Now().Add(5 * time.Second); len(Processes(d)) > 0 && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+	}
+	removeSegments(d)
 }
 
 // removeSegments removes the System V shared memory segment that each

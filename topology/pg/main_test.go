@@ -23,6 +23,9 @@ func TestMain(m *testing.M) {
 	if runID := os.Getenv(helperEnv); runID != "" {
 		os.Exit(helper(runID))
 	}
+	if id := os.Getenv(attachEnv); id != "" {
+		os.Exit(attach(id))
+	}
 	os.Exit(m.Run())
 }
 

@@ -272,7 +272,7 @@ func (c *Cluster) Close(ctx context.Context) error {
 			_ = p.Delete() // the Toxiproxy server may be gone already
 		}
 		if c.base != "" {
-			removeSegments(c.base)
+			reapDir(c.base) // every server of the cluster is gone: nothing of it may stay attached
 			if err := os.RemoveAll(c.base); err != nil {
 				errs = append(errs, fmt.Errorf("remove %s: %w", c.base, err))
 			}
