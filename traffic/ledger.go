@@ -111,6 +111,10 @@ type Ledger struct {
 	start time.Time
 	ctx   context.Context
 	slots chan *slot
+	// dials bounds the slots' connection attempts; Wait ends those that
+	// no write will use.
+	dials     context.Context
+	stopDials context.CancelFunc
 
 	mu     sync.Mutex
 	writes []Write
@@ -148,6 +152,7 @@ func StartLedger(ctx context.Context, cfg LedgerConfig, start time.Time) (*Ledge
 		return nil, err
 	}
 	l := &Ledger{cfg: cfg, conn: cc, start: start, ctx: ctx, slots: make(chan *slot, cfg.Conns), done: make(chan struct{})}
+	l.dials, l.stopDials = context.WithCancel(ctx)
 	for range cfg.Conns {
 		l.slots <- &slot{}
 	}
@@ -198,6 +203,7 @@ func (l *Ledger) schedule() {
 func (l *Ledger) Wait() []Write {
 	<-l.done
 	l.wg.Wait()
+	l.stopDials() // no write is left to use a connection still being made
 	for range l.cfg.Conns {
 		s := <-l.slots
 		if s.dial != nil { // a connection nobody waits for any more
@@ -268,7 +274,7 @@ func (l *Ledger) connect(ctx context.Context, s *slot) error {
 		ch := make(chan dialed, 1)
 		s.dial = ch
 		go func() {
-			dctx, cancel := context.WithTimeout(l.ctx, dialTimeout)
+			dctx, cancel := context.WithTimeout(l.dials, dialTimeout)
 			defer cancel()
 			c, err := pgx.ConnectConfig(dctx, l.conn)
 			ch <- dialed{c, err}

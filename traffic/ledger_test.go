@@ -165,3 +165,35 @@ func TestLedgerConfigErrors(t *testing.T) {
 	_, err := ReadLedger(context.Background(), "host=x", "Bad-Name")
 	assert.Error(t, err)
 }
+
+// A server that accepts connections and never answers: every write fails
+// unsent, and Wait does not hang on the connection still being made.
+func TestLedgerWaitEndsPendingDials(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			t.Cleanup(func() { _ = c.Close() })
+		}
+	}()
+	l, err := StartLedger(context.Background(), LedgerConfig{ConnString: "postgres://u@" + ln.Addr().String() + "/db?sslmode=disable",
+		Rate: 20, Duration: 200 * time.Millisecond, Timeout: 100 * time.Millisecond, Conns: 1}, time.Now())
+	require.NoError(t, err)
+	waited := make(chan []Write, 1)
+	go func() { waited <- l.Wait() }()
+	select {
+	case ws := <-waited:
+		require.Len(t, ws, 4)
+		for _, w := range ws {
+			assert.Equal(t, WriteFailed, w.Status)
+			assert.Contains(t, w.Err, "not sent")
+		}
+	case <-time.After(dialTimeout / 2):
+		t.Fatal("Wait waited for a connection no write would use")
+	}
+}
