@@ -3,7 +3,6 @@ package local
 import (
 	"bytes"
 	"errors"
-	"fmt"
 	"io"
 	"os"
 	"strings"
@@ -88,9 +87,4 @@ func tailLines(path string, n int) string {
 		lines = lines[len(lines)-n:]
 	}
 	return string(bytes.Join(lines, []byte("\n")))
-}
-
-// infraf builds an *InfraError from a formatted message.
-func infraf(service, instance string, format string, args ...any) *InfraError {
-	return &InfraError{Service: service, Instance: instance, Err: fmt.Errorf(format, args...)}
 }

@@ -282,12 +282,6 @@ func (c *Cluster) Close(ctx context.Context) error {
 	return c.closeErr
 }
 
-func (c *Cluster) isClosed() bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.closed
-}
-
 func (c *Cluster) event(kind string, n *Node, msg string, fields map[string]any) {
 	if c.cfg.Events == nil {
 		return
