@@ -100,9 +100,6 @@ func (e *PolicyError) Error() string {
 	return fmt.Sprintf("%s:%d:%d: %s", e.File, e.Line, e.Col, e.Msg)
 }
 
-// Risks are the risk classes a scenario may name.
-var Risks = []string{"low", "medium", "high"}
-
 // LoadPolicy reads and checks a policy file; problems are *PolicyError.
 func LoadPolicy(path string) (*Policy, error) {
 	b, err := os.ReadFile(path)
@@ -158,8 +155,8 @@ func (p *Policy) check(f *ast.File) error {
 	}
 	sort.Strings(names)
 	for _, n := range names {
-		if !slices.Contains(Risks, n) {
-			return at("$.risk_classes", "unknown risk class %q; use %s", n, strings.Join(Risks, ", "))
+		if !slices.Contains(scenarios.Risks, n) {
+			return at("$.risk_classes", "unknown risk class %q; use %s", n, strings.Join(scenarios.Risks, ", "))
 		}
 		if p.RiskClasses[n] == nil {
 			p.RiskClasses[n] = &RiskClass{}
@@ -187,8 +184,8 @@ func (p *Policy) check(f *ast.File) error {
 			return at(fp+".to", "freeze %q ends (%s) before it starts (%s)", fz.Name, fz.To.Format(time.RFC3339), fz.From.Format(time.RFC3339))
 		}
 		for _, r := range fz.Risks {
-			if !slices.Contains(Risks, r) {
-				return at(fp+".risks", "unknown risk %q; use %s", r, strings.Join(Risks, ", "))
+			if !slices.Contains(scenarios.Risks, r) {
+				return at(fp+".risks", "unknown risk %q; use %s", r, strings.Join(scenarios.Risks, ", "))
 			}
 		}
 	}

@@ -27,6 +27,10 @@ type Scenario struct {
 	Databases map[string]*Database `yaml:"databases,omitempty" json:"databases,omitempty"`
 	Ledger    *Ledger              `yaml:"ledger,omitempty" json:"ledger,omitempty"`
 
+	// Risk is the release's risk class for `firedrill gate`: low, medium
+	// or high (validate_history.go; the policy says what each needs).
+	Risk string `yaml:"risk,omitempty" json:"risk,omitempty"`
+
 	// File is the path the scenario was loaded from ("" when built in code).
 	File string `yaml:"-" json:"-"`
 
