@@ -35,8 +35,10 @@ type RiskClass struct {
 	// Require lists expectation kinds a GO rehearsal of the release must
 	// have passed.
 	Require []string `yaml:"require"`
-	// MaxAge is how old that rehearsal may be ("7d", "36h"; "" any age).
-	MaxAge Age `yaml:"max_age"`
+	// MaxAge is how old that rehearsal may be (max_age: "7d", "36h";
+	// none: any age).
+	MaxAge     Age    `yaml:"-"`
+	MaxAgeText string `yaml:"max_age"`
 	// Approvals is how many different people must have approved the
 	// scenario's version (firedrill history approve).
 	Approvals int `yaml:"approvals"`
@@ -164,6 +166,11 @@ func (p *Policy) check(f *ast.File) error {
 		for i, k := range p.RiskClasses[n].Require {
 			if !slices.Contains(scenarios.ExpectationKinds, k) {
 				return at(fmt.Sprintf("$.risk_classes.%s.require[%d]", n, i), "unknown expectation kind %q; use one of %s", k, strings.Join(scenarios.ExpectationKinds, ", "))
+			}
+		}
+		if txt := p.RiskClasses[n].MaxAgeText; txt != "" {
+			if err := p.RiskClasses[n].MaxAge.UnmarshalText([]byte(txt)); err != nil {
+				return at("$.risk_classes."+n+".max_age", "max_age: %v", err)
 			}
 		}
 		if p.RiskClasses[n].Approvals < 0 {

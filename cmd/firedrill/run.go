@@ -17,6 +17,7 @@ func newRunCmd() *cobra.Command {
 		out, runtime, report string
 		seed                 int64
 		quiet, control       bool
+		historySpec          string // --history (history.go)
 	)
 	cmd := &cobra.Command{
 		Use:   "run SCENARIO.yaml",
@@ -59,6 +60,7 @@ firedrill approve|reject|decide RUN (see --control).`,
 					}
 				}
 				reports.Summary(os.Stdout, res, files, term.IsTerminal(int(os.Stdout.Fd())))
+				recordRun(cmd.Context(), historySpec, res, os.Stdout) // never fails the run
 			}
 			if code == firedrill.ExitGO {
 				return nil
@@ -75,6 +77,7 @@ firedrill approve|reject|decide RUN (see --control).`,
 	cmd.Flags().StringVar(&report, "report", "", "report formats besides result.json: html,md,junit (default all)")
 	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "no progress output, only the summary")
 	cmd.Flags().BoolVar(&control, "control", true, "serve live decisions on 127.0.0.1 while a rollout runs (firedrill approve|reject|decide RUN)")
+	cmd.Flags().StringVar(&historySpec, "history", "", historyFlagHelp)
 	return cmd
 }
 
