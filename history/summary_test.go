@@ -6,6 +6,9 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/firedrill/firedrill/reports"
+	"github.com/firedrill/firedrill/scenarios"
 )
 
 // Reference values: Newcombe (1998), "Two-sided confidence intervals for
@@ -78,4 +81,31 @@ func TestSummarize(t *testing.T) {
 	lo, hi := Wilson(2, 3, 1.959963984540054)
 	assert.Equal(t, lo, f.FlipLow)
 	assert.Equal(t, hi, f.FlipHigh)
+}
+
+// The baseline is the median of the GO runs' figures; the margin is a
+// fraction of it.
+func TestCompareRuns(t *testing.T) {
+	f := func(v float64) *float64 { return &v }
+	base := []Run{{ID: 3, P99MS: f(100), RestoreS: f(3)}, {ID: 5, P99MS: f(300), RestoreS: nil}, {ID: 8, P99MS: f(200), RestoreS: f(5)}}
+	cmp := &scenarios.Compare{P99Margin: f(0.2), RestoreMargin: f(0.25)}
+	c := CompareRuns(Run{Scenario: "q", P99MS: f(241), RestoreS: f(5)}, base, cmp)
+	assert.Equal(t, "#3,#5,#8", c.Label())
+	require.Len(t, c.Checks, 2)
+	p99, restore := c.Checks[0], c.Checks[1]
+	assert.False(t, p99.Passed) // 241 > 200 * 1.2
+	assert.InDelta(t, 240, *p99.Limit, 1e-9)
+	assert.Equal(t, "baseline runs #3,#5,#8: median 200ms", p99.Detail)
+	assert.True(t, restore.Passed) // 5 <= 4 * 1.25 (median of 3 and 5)
+	assert.InDelta(t, 5, *restore.Limit, 1e-9)
+	assert.Equal(t, "baseline runs #3,#8: median 4s", restore.Detail)
+
+	res := &reports.Result{Verdict: reports.GO}
+	c.Apply(res)
+	assert.Equal(t, reports.NOGO, res.Verdict)
+	assert.Len(t, res.Expectations, 2)
+
+	first := CompareRuns(Run{Scenario: "q", P99MS: f(241)}, nil, cmp)
+	assert.True(t, first.Checks[0].Passed)
+	assert.Equal(t, "no baseline yet", first.Checks[0].Observed)
 }

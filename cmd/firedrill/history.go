@@ -36,7 +36,7 @@ func openHistory(ctx context.Context, spec string) (*history.Store, error) {
 
 // recordRun stores a run's result in the history. The run never fails
 // because of it: a store that cannot be reached is a warning on stderr.
-func recordRun(ctx context.Context, spec string, res *reports.Result, out io.Writer) {
+func recordRun(ctx context.Context, spec string, res *reports.Result, baseline string, out io.Writer) {
 	if spec == history.Off || res == nil {
 		return
 	}
@@ -48,12 +48,46 @@ func recordRun(ctx context.Context, spec string, res *reports.Result, out io.Wri
 		return
 	}
 	defer st.Close()
-	id, err := st.Record(ctx, history.FromResult(res, history.ProvenanceOf(ctx, res.ScenarioFile)))
+	r := history.FromResult(res, history.ProvenanceOf(ctx, res.ScenarioFile))
+	r.Baseline = baseline
+	id, err := st.Record(ctx, r)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "firedrill: warning: the run is not in the history: %v\n", err)
 		return
 	}
 	fmt.Fprintf(out, "history  run #%d in %s\n", id, st.Where())
+}
+
+// compareBaseline runs a scenario's compare: check after the verdict: its
+// checks join the result (a failed one makes it NO-GO) and the result
+// files are written again. Without a reachable history it warns and the
+// result stays as it was. It returns the baseline runs' label.
+func compareBaseline(ctx context.Context, spec string, cmp *scenarios.Compare, res *reports.Result, runErr error, formats []string) string {
+	if cmp == nil || res == nil || runErr != nil || res.Interrupted {
+		return ""
+	}
+	warn := func(err error) { fmt.Fprintf(os.Stderr, "firedrill: warning: compare: skipped: %v\n", err) }
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	st, err := history.Open(ctx, spec)
+	if err != nil {
+		warn(err)
+		return ""
+	}
+	defer st.Close()
+	c, err := st.Compare(ctx, res, cmp)
+	if err != nil {
+		warn(err)
+		return ""
+	}
+	c.Apply(res)
+	if len(formats) == 0 {
+		formats = []string{"md", "junit", "html"}
+	}
+	if _, err := reports.Write(res.OutDir, res, append([]string{"json"}, formats...)); err != nil {
+		fmt.Fprintf(os.Stderr, "firedrill: warning: compare: rewriting the reports: %v\n", err)
+	}
+	return c.Label()
 }
 
 func newHistoryCmd() *cobra.Command {

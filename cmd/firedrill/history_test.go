@@ -17,6 +17,7 @@ import (
 
 	"github.com/firedrill/firedrill/history"
 	"github.com/firedrill/firedrill/reports"
+	"github.com/firedrill/firedrill/scenarios"
 )
 
 // execute runs the CLI with args and returns its output and exit code.
@@ -66,7 +67,7 @@ func TestHistoryGateAudit(t *testing.T) {
 		res.StartedAt, res.Verdict = now.Add(time.Duration(i-3)*time.Hour), v
 		res.EndedAt = res.StartedAt.Add(30 * time.Second)
 		var out bytes.Buffer
-		recordRun(context.Background(), db, res, &out)
+		recordRun(context.Background(), db, res, "", &out)
 		assert.Contains(t, out.String(), "history  run #")
 	}
 
@@ -129,7 +130,40 @@ func TestRecordRunNeverFails(t *testing.T) {
 	require.NoError(t, os.WriteFile(bad, []byte("plain text"), 0o644))
 	for _, spec := range []string{bad, "postgres://firedrill@127.0.0.1:1/none?connect_timeout=1", history.Off} {
 		var out bytes.Buffer
-		recordRun(context.Background(), spec, quickstartResult(t), &out)
+		recordRun(context.Background(), spec, quickstartResult(t), "", &out)
 		assert.Empty(t, strings.TrimSpace(out.String()), spec)
 	}
+}
+
+// compare: after the verdict, against the last GO runs: a p99 twice the
+// baseline turns the run NO-GO, result.json says so and names the runs.
+func TestCompareBaseline(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "h.db")
+	res := quickstartResult(t)
+	res.OutDir = filepath.Join(dir, "out")
+	for i := range 3 {
+		res.StartedAt = time.Now().Add(time.Duration(i-5) * time.Hour)
+		recordRun(context.Background(), db, res, "", &bytes.Buffer{})
+	}
+	margin := 0.2
+	cmp := &scenarios.Compare{Last: 2, P99Margin: &margin}
+	res.StartedAt = time.Now()
+	res.Traffic.LatencyMS.P99 = 2 * 207.26
+	label := compareBaseline(context.Background(), db, cmp, res, nil, []string{"md"})
+	assert.Equal(t, "#2,#3", label)
+	assert.Equal(t, reports.NOGO, res.Verdict)
+	written, err := reports.Load(filepath.Join(res.OutDir, "result.json"))
+	require.NoError(t, err)
+	x := written.Expectations[len(written.Expectations)-1]
+	assert.Equal(t, "baseline_p99", x.Kind)
+	assert.False(t, x.Passed)
+	assert.Equal(t, "baseline runs #2,#3: median 207ms", x.Detail)
+	assert.FileExists(t, filepath.Join(res.OutDir, "report.md"))
+
+	// No history: the result stays as it was.
+	res = quickstartResult(t)
+	assert.Equal(t, "", compareBaseline(context.Background(), history.Off, cmp, res, nil, nil))
+	assert.Equal(t, reports.GO, res.Verdict)
+	assert.Len(t, res.Expectations, 4)
 }

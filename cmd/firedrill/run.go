@@ -50,6 +50,7 @@ firedrill approve|reject|decide RUN (see --control).`,
 			opts.OnEvent, opts.OnHealthy = ui.Event, ui.Healthy
 			res, err := firedrill.Run(cmd.Context(), sc, opts)
 			ui.Close()
+			baseline := compareBaseline(cmd.Context(), historySpec, sc.Compare, res, err, opts.Formats) // compare: (history.go)
 			code := firedrill.ExitCode(res, err)
 			if res != nil {
 				files := map[string]string{}
@@ -60,7 +61,7 @@ firedrill approve|reject|decide RUN (see --control).`,
 					}
 				}
 				reports.Summary(os.Stdout, res, files, term.IsTerminal(int(os.Stdout.Fd())))
-				recordRun(cmd.Context(), historySpec, res, os.Stdout) // never fails the run
+				recordRun(cmd.Context(), historySpec, res, baseline, os.Stdout) // never fails the run
 			}
 			if code == firedrill.ExitGO {
 				return nil
