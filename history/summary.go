@@ -184,3 +184,20 @@ func Sparkline(vals []*float64) string {
 	}
 	return string(out)
 }
+
+// VerdictLine draws verdicts (oldest first) on a fixed scale: █ GO, ▁ NO-GO,
+// · interrupted.
+func VerdictLine(runs []Run) string {
+	out := make([]rune, len(runs))
+	for i := range runs {
+		switch {
+		case runs[i].Interrupted:
+			out[i] = '·'
+		case runs[i].GO():
+			out[i] = '█'
+		default:
+			out[i] = '▁'
+		}
+	}
+	return string(out)
+}

@@ -40,6 +40,7 @@ func TestSparkline(t *testing.T) {
 	f := func(v float64) *float64 { return &v }
 	assert.Equal(t, "▁█ ▅", Sparkline([]*float64{f(0), f(7), nil, f(3.5)}))
 	assert.Equal(t, "▅▅", Sparkline([]*float64{f(2), f(2)}))
+	assert.Equal(t, "█▁·", VerdictLine([]Run{{Verdict: "GO"}, {Verdict: "NO-GO"}, {Verdict: "GO", Interrupted: true}}))
 }
 
 // A scenario's availability check flips P F P P on one file and version

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -50,6 +51,9 @@ func recordRun(ctx context.Context, spec string, res *reports.Result, baseline s
 	defer st.Close()
 	r := history.FromResult(res, history.ProvenanceOf(ctx, res.ScenarioFile))
 	r.Baseline = baseline
+	if abs, err := filepath.Abs(r.OutDir); err == nil && r.OutDir != "" {
+		r.OutDir = abs // the history is read from anywhere
+	}
 	id, err := st.Record(ctx, r)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "firedrill: warning: the run is not in the history: %v\n", err)
@@ -260,16 +264,13 @@ func printTrends(w io.Writer, runs []history.Run) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	for _, name := range order {
 		rs := by[name]
-		verdicts, detect, p99 := make([]*float64, len(rs)), make([]*float64, len(rs)), make([]*float64, len(rs))
+		detect, restore, p99 := make([]*float64, len(rs)), make([]*float64, len(rs)), make([]*float64, len(rs))
 		for i := range rs {
-			v := 0.0
-			if rs[i].GO() {
-				v = 1
-			}
-			verdicts[i], detect[i], p99[i] = &v, rs[i].DetectS, rs[i].P99MS
+			detect[i], restore[i], p99[i] = rs[i].DetectS, rs[i].RestoreS, rs[i].P99MS
 		}
-		fmt.Fprintf(tw, "  %s\tverdict %s\tdetect %s %s\tp99 %s %s\n", name, history.Sparkline(verdicts),
-			history.Sparkline(detect), span(detect, secs), history.Sparkline(p99), span(p99, ms))
+		fmt.Fprintf(tw, "  %s\tverdict %s\tdetect %s %s\trestore %s %s\tp99 %s %s\n", name, history.VerdictLine(rs),
+			history.Sparkline(detect), span(detect, secs2), history.Sparkline(restore), span(restore, secs2),
+			history.Sparkline(p99), span(p99, ms))
 	}
 	_ = tw.Flush()
 }
@@ -300,6 +301,8 @@ func secs(v *float64) string {
 	}
 	return fmt.Sprintf("%.1fs", *v)
 }
+
+func secs2(v *float64) string { return fmt.Sprintf("%.2fs", *v) }
 
 func ms(v *float64) string {
 	if v == nil {
