@@ -49,14 +49,21 @@ func DefaultPath() (string, error) {
 	return filepath.Join(base, "firedrill", "history.db"), nil
 }
 
-// Open opens the store that spec names: "" (the default file), "off", a
-// file path, or a postgres:// (postgresql://) URL. It creates the file and
-// its directory when missing and brings the schema up to date.
+// EnvHistory names the store when --history is not given.
+const EnvHistory = "FIREDRILL_HISTORY"
+
+// Open opens the store that spec names: "" ($FIREDRILL_HISTORY, else the
+// default file), "off", a file path, or a postgres:// (postgresql://) URL.
+// It creates the file and its directory when missing and brings the
+// schema up to date.
 func Open(ctx context.Context, spec string) (*Store, error) {
-	switch {
-	case spec == Off:
+	if spec == "" {
+		spec = os.Getenv(EnvHistory)
+	}
+	if spec == Off {
 		return nil, ErrOff
-	case strings.HasPrefix(spec, "postgres://"), strings.HasPrefix(spec, "postgresql://"):
+	}
+	if strings.HasPrefix(spec, "postgres://") || strings.HasPrefix(spec, "postgresql://") {
 		return openPostgres(ctx, spec)
 	}
 	if spec == "" {

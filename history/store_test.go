@@ -230,6 +230,9 @@ func TestForeignAndCorruptFiles(t *testing.T) {
 func TestOffAndDefaultPath(t *testing.T) {
 	_, err := Open(context.Background(), Off)
 	assert.ErrorIs(t, err, ErrOff)
+	t.Setenv(EnvHistory, Off)
+	_, err = Open(context.Background(), "")
+	assert.ErrorIs(t, err, ErrOff)
 	t.Setenv("XDG_DATA_HOME", "/data")
 	p, err := DefaultPath()
 	require.NoError(t, err)

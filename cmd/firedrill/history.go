@@ -20,7 +20,7 @@ import (
 	"github.com/firedrill/firedrill/scenarios"
 )
 
-const historyFlagHelp = "run history: a file path, postgres://... or off (default $XDG_DATA_HOME/firedrill/history.db)"
+const historyFlagHelp = "run history: a file path, postgres://... or off (default $FIREDRILL_HISTORY, else $XDG_DATA_HOME/firedrill/history.db)"
 
 // openHistory opens the store for a command that needs it (exit 3 when
 // it cannot be reached, 2 for --history off).
@@ -38,6 +38,9 @@ func openHistory(ctx context.Context, spec string) (*history.Store, error) {
 // recordRun stores a run's result in the history. The run never fails
 // because of it: a store that cannot be reached is a warning on stderr.
 func recordRun(ctx context.Context, spec string, res *reports.Result, baseline string, out io.Writer) {
+	if spec == "" {
+		spec = os.Getenv(history.EnvHistory)
+	}
 	if spec == history.Off || res == nil {
 		return
 	}
