@@ -63,6 +63,32 @@ func recordRun(ctx context.Context, spec string, res *reports.Result, baseline s
 		return
 	}
 	fmt.Fprintf(out, "history  run #%d in %s\n", id, st.Where())
+	if err := addRecent(ctx, st, res, id); err != nil {
+		fmt.Fprintf(os.Stderr, "firedrill: warning: the report shows no history: %v\n", err)
+	}
+}
+
+// addRecent puts the scenario's last ten runs into the result and writes
+// result.json and report.html (when the run wrote one) again.
+func addRecent(ctx context.Context, st *history.Store, res *reports.Result, id int64) error {
+	runs, err := st.Runs(ctx, history.Filter{Scenario: res.Scenario, Last: 10})
+	if err != nil {
+		return err
+	}
+	res.Recent = nil
+	for _, r := range runs {
+		res.Recent = append(res.Recent, reports.RecentRun{ID: r.ID, StartedAt: r.StartedAt, Version: r.Version,
+			Verdict: r.Verdict, DetectS: r.DetectS, P99MS: r.P99MS, This: r.ID == id})
+	}
+	if res.OutDir == "" {
+		return nil
+	}
+	formats := []string{"json"}
+	if _, err := os.Stat(filepath.Join(res.OutDir, "report.html")); err == nil {
+		formats = append(formats, "html")
+	}
+	_, err = reports.Write(res.OutDir, res, formats)
+	return err
 }
 
 // compareBaseline runs a scenario's compare: check after the verdict: its

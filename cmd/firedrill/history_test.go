@@ -62,6 +62,9 @@ func TestHistoryGateAudit(t *testing.T) {
 
 	res := quickstartResult(t)
 	res.ScenarioFile = scenario
+	res.OutDir = filepath.Join(dir, "out")
+	_, err = reports.Write(res.OutDir, res, []string{"html"})
+	require.NoError(t, err)
 	now := time.Now().UTC()
 	for i, v := range []string{"GO", "NO-GO", "GO"} {
 		res.StartedAt, res.Verdict = now.Add(time.Duration(i-3)*time.Hour), v
@@ -70,6 +73,16 @@ func TestHistoryGateAudit(t *testing.T) {
 		recordRun(context.Background(), db, res, "", &out)
 		assert.Contains(t, out.String(), "history  run #")
 	}
+
+	// The report shows the scenario's recent runs, this one marked.
+	html, err := os.ReadFile(filepath.Join(res.OutDir, "report.html"))
+	require.NoError(t, err)
+	assert.Contains(t, string(html), "Recent history")
+	assert.Contains(t, string(html), "verdict <code>█▁█</code>")
+	assert.Contains(t, string(html), "#3 (this run)")
+	written, err := reports.Load(filepath.Join(res.OutDir, "result.json"))
+	require.NoError(t, err)
+	assert.Len(t, written.Recent, 3)
 
 	out, code := execute(t, "history", "--history", db, "--json")
 	require.Equal(t, 0, code, out)
