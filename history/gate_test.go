@@ -134,3 +134,10 @@ func TestGateWithStore(t *testing.T) {
 	require.NoError(t, err)
 	assert.Contains(t, v.Reasons[0], "no passing rehearsal")
 }
+
+func TestExamplePolicyParses(t *testing.T) {
+	p, err := LoadPolicy("../docs/release-policy.yaml")
+	require.NoError(t, err)
+	assert.Equal(t, 2, p.RiskClasses["high"].Approvals)
+	assert.Equal(t, "year-end", p.Freezes[0].Name)
+}
