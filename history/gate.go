@@ -117,7 +117,7 @@ func evidence(v *Verdict, class *RiskClass, rel Release, runs []Run, at time.Tim
 		missing := missingKinds(class.Require, fresh[i])
 		if len(missing) == 0 {
 			v.Evidence = fresh[i]
-			return nil
+			return laterNoGo(fresh[i], class, rel, runs, at, what)
 		}
 		if i == len(fresh)-1 {
 			best = missing
@@ -129,6 +129,23 @@ func evidence(v *Verdict, class *RiskClass, rel Release, runs []Run, at time.Tim
 		out[i] = fmt.Sprintf("required check %s missing from run #%d, the newest passing rehearsal of %s", k, newest.ID, what)
 	}
 	return out
+}
+
+// laterNoGo says when a rehearsal of the release after the evidence was
+// NO-GO: the newest word on the version wins over an older GO.
+func laterNoGo(ev *Run, class *RiskClass, rel Release, runs []Run, at time.Time, what string) []string {
+	for i := len(runs) - 1; i >= 0; i-- {
+		r := &runs[i]
+		if r.Interrupted || r.Version != rel.Version || r.StartedAt.After(at) || !r.StartedAt.After(ev.StartedAt) ||
+			(class.SameFile && r.FileHash != rel.FileHash) {
+			continue
+		}
+		if !r.GO() {
+			return []string{fmt.Sprintf("the newest rehearsal of %s, run #%d at %s, was NO-GO (after the passing run #%d); rehearse again",
+				what, r.ID, r.EndedAt.UTC().Format(time.RFC3339), ev.ID)}
+		}
+	}
+	return nil
 }
 
 // missingKinds lists the required kinds the run has not passed.

@@ -104,6 +104,15 @@ func TestDecide(t *testing.T) {
 	assert.Empty(t, v.Reasons)
 	assert.Equal(t, "medium", v.Risk)
 
+	// A NO-GO after the GO one has the last word, until a GO again.
+	later := good(now.Add(-time.Hour))
+	later.ID, later.Verdict = 9, "NO-GO"
+	v = Decide(p, rel, []Run{good(now.Add(-day)), later}, twoApprovals, now)
+	assert.Equal(t, []string{"the newest rehearsal of quickstart v2, run #9 at 2026-12-15T11:01:00Z, was NO-GO (after the passing run #7); rehearse again"}, v.Reasons)
+	again := good(now.Add(-time.Minute))
+	v = Decide(p, rel, []Run{good(now.Add(-day)), later, again}, twoApprovals, now)
+	assert.Empty(t, v.Reasons)
+
 	// Never rehearsed.
 	v = Decide(p, Release{Scenario: "quickstart", Risk: "medium", Version: "v2"}, nil, nil, now)
 	assert.Equal(t, []string{"no passing rehearsal of quickstart v2 within 14d (never)"}, v.Reasons)
