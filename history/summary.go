@@ -11,7 +11,8 @@ type Summary struct {
 	GO   int `json:"go"`
 	NOGO int `json:"no_go"`
 	// ChangeFailureRate is the NO-GO share of rehearsed releases (runs
-	// that rolled a version out; all runs when none did).
+	// that rolled a version out, all runs when none did; interrupted runs
+	// are not counted).
 	ChangeFailureRate *float64 `json:"change_failure_rate"`
 	// MTTRMedianS is the median time to restore after a detected
 	// regression or a fault (rollback, mitigation or RTO), in seconds.
@@ -56,7 +57,8 @@ func Summarize(runs []Run) Summary {
 		} else {
 			s.NOGO++
 		}
-		if !anyRelease || r.Version != "" {
+		// An interrupted rehearsal says nothing about the change.
+		if (!anyRelease || r.Version != "") && !r.Interrupted {
 			releases++
 			if !r.GO() {
 				failed++

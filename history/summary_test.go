@@ -64,10 +64,11 @@ func TestSummarize(t *testing.T) {
 		mk(3, "a", true, 3.5, 3.6), mk(4, "b", false, 9, 9.1), mk(5, "a", true, 1, 1.1),
 	}
 	runs = append(runs, Run{Scenario: "smoke", Verdict: "GO", StartedAt: base}) // no rollout: not a release
+	runs = append(runs, Run{Scenario: "quickstart", Version: "v2", Verdict: "NO-GO", Interrupted: true, StartedAt: base}) // Ctrl-C: not a failed change
 	s := Summarize(runs)
-	assert.Equal(t, 7, s.Runs)
+	assert.Equal(t, 8, s.Runs)
 	assert.Equal(t, 4, s.GO)
-	assert.Equal(t, 3, s.NOGO)
+	assert.Equal(t, 4, s.NOGO)
 	assert.InDelta(t, 3.0/6, *s.ChangeFailureRate, 1e-12)
 	assert.InDelta(t, 3.35, *s.MTTRMedianS, 1e-12) // 1.1 2.5 3.1 3.6 4.2 9.1
 	assert.InDelta(t, 3.25, *s.DetectMedianS, 1e-12)
