@@ -63,7 +63,7 @@ func TestSummarize(t *testing.T) {
 		mk(0, "a", true, 3, 3.1), mk(1, "a", false, 4, 4.2), mk(2, "b", false, 2, 2.5),
 		mk(3, "a", true, 3.5, 3.6), mk(4, "b", false, 9, 9.1), mk(5, "a", true, 1, 1.1),
 	}
-	runs = append(runs, Run{Scenario: "smoke", Verdict: "GO", StartedAt: base}) // no rollout: not a release
+	runs = append(runs, Run{Scenario: "smoke", Verdict: "GO", StartedAt: base})                                           // no rollout: not a release
 	runs = append(runs, Run{Scenario: "quickstart", Version: "v2", Verdict: "NO-GO", Interrupted: true, StartedAt: base}) // Ctrl-C: not a failed change
 	s := Summarize(runs)
 	assert.Equal(t, 8, s.Runs)
