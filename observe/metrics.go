@@ -183,18 +183,23 @@ func (m *Metrics) catchUp() {
 			t = &tally{buckets: make([]uint64, len(Buckets))}
 			m.tallies[k] = t
 		}
-		if s.OK() {
-			t.ok++
-		} else {
-			t.errs++
-		}
-		sec := float64(s.LatencyUS) / 1e6
-		t.sum += sec
-		if b := sort.SearchFloat64s(Buckets, sec); b < len(Buckets) {
-			t.buckets[b]++
-		}
+		count(t, s)
 		return true
 	})
+}
+
+// count adds one sample to t.
+func count(t *tally, s record.Sample) {
+	if s.OK() {
+		t.ok++
+	} else {
+		t.errs++
+	}
+	sec := float64(s.LatencyUS) / 1e6
+	t.sum += sec
+	if b := sort.SearchFloat64s(Buckets, sec); b < len(Buckets) {
+		t.buckets[b]++
+	}
 }
 
 // name resolves an interned index, asking the recorder once per index.
@@ -244,7 +249,7 @@ func (m *Metrics) Collect(ch chan<- prometheus.Metric) {
 	m.catchUp()
 	for k, t := range m.tallies {
 		svc := m.name(k.svc)
-		hist := histogram(t)
+		hist := cumulative(t)
 		if k.src == record.Client {
 			ch <- prometheus.MustNewConstMetric(descClient, prometheus.CounterValue, float64(t.ok), svc, "ok")
 			ch <- prometheus.MustNewConstMetric(descClient, prometheus.CounterValue, float64(t.errs), svc, "error")
@@ -276,7 +281,7 @@ func (m *Metrics) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(descUp, prometheus.GaugeValue, time.Since(m.started).Seconds())
 }
 
-func histogram(t *tally) map[float64]uint64 {
+func cumulative(t *tally) map[float64]uint64 {
 	out := make(map[float64]uint64, len(Buckets))
 	var cum uint64
 	for i, b := range Buckets {

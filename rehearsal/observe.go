@@ -1,10 +1,14 @@
 package rehearsal
 
 import (
+	"context"
 	"fmt"
+	"time"
 
 	"github.com/firedrill/firedrill/observe"
 	"github.com/firedrill/firedrill/record"
+	"github.com/firedrill/firedrill/reports"
+	"github.com/firedrill/firedrill/scenarios"
 )
 
 // EvListening announces where the run's metrics are served.
@@ -35,4 +39,45 @@ func (r *rehearsal) stopObserve() {
 	}
 	r.metrics.Judged(r.res.Expectations)
 	r.metricsSrv.Close()
+}
+
+// EvAlertsEvaluated reports the alert rules' evaluation and its cost.
+const EvAlertsEvaluated = "alerts_evaluated"
+
+// alerts evaluates the scenario's alerting rules over the run's series,
+// against its fault windows and the new version's time on traffic.
+func (r *rehearsal) alerts() []reports.Alert {
+	if r.sc.Alerts == nil || r.t0.IsZero() || r.stats.End.IsZero() {
+		return nil
+	}
+	groups, err := scenarios.LoadAlertRules(r.sc.AlertRulesPath())
+	if err != nil { // validated before the run; the file changed since
+		return []reports.Alert{{Name: r.sc.Alerts.Rules, Error: err.Error()}}
+	}
+	end := r.stats.End
+	var wins []observe.Window
+	for _, f := range r.res.Faults {
+		if f.InjectedAt == nil {
+			continue
+		}
+		to := end
+		if f.RevertedAt != nil {
+			to = *f.RevertedAt
+		}
+		wins = append(wins, observe.Window{Name: "fault " + f.Name, Fault: f.Name, Kind: f.Kind, Target: f.Target, From: *f.InjectedAt, To: to})
+	}
+	if ro := r.res.Rollout; ro.RegressionAt != nil {
+		to := end
+		if ro.TrafficRestoredAt != nil {
+			to = *ro.TrafficRestoredAt
+		}
+		wins = append(wins, observe.Window{Name: "regression", From: *ro.RegressionAt, To: to})
+	}
+	out, cost := observe.EvaluateAlerts(context.Background(), observe.AlertRun{Groups: groups, Samples: r.rec, T0: r.t0, End: end,
+		Interval: r.sc.Alerts.EvalInterval(), Windows: wins, Grace: r.sc.Alerts.GraceAfter()})
+	r.events.Add(record.Event{Kind: EvAlertsEvaluated,
+		Message: fmt.Sprintf("%d alert rules: %d evaluations over %d series in %s (series built in %s)",
+			len(out), cost.Evaluations, cost.Series, cost.Eval.Round(time.Millisecond), cost.Build.Round(time.Millisecond)),
+		Fields: map[string]any{"evaluations": cost.Evaluations, "series": cost.Series, "eval_ms": cost.Eval.Milliseconds(), "build_ms": cost.Build.Milliseconds()}})
+	return out
 }

@@ -67,6 +67,8 @@ type Result struct {
 	Breakers []Breaker `json:"breakers,omitempty"`
 	// Replication is the replication lag of each database replica (findings.go).
 	Replication []Replication `json:"replication,omitempty"`
+	// Alerts is how the scenario's alerting rules did (alerts.go).
+	Alerts []Alert `json:"alerts,omitempty"`
 }
 
 // Expectation is one check and what was observed.

@@ -26,6 +26,10 @@ type Scenario struct {
 	// Databases and the write Ledger of stateful rehearsals (types_db.go).
 	Databases map[string]*Database `yaml:"databases,omitempty" json:"databases,omitempty"`
 	Ledger    *Ledger              `yaml:"ledger,omitempty" json:"ledger,omitempty"`
+	// Alerts: the team's Prometheus alerting rules, evaluated over the run's
+	// series and scored against its fault and regression windows
+	// (validate_alerts.go, package observe).
+	Alerts *Alerts `yaml:"alerts,omitempty" json:"alerts,omitempty"`
 
 	// File is the path the scenario was loaded from ("" when built in code).
 	File string `yaml:"-" json:"-"`
@@ -378,6 +382,11 @@ const (
 	ExpectRTO         = "rto"          // Max recovery time after Fault (or the rollback)
 	ExpectBreaker     = "breaker"      // Service's breaker on Dependency trips, fast-fails, recloses
 	ExpectRetries     = "retries"      // Service's retries to Dependency stay bounded During a fault
+
+	// Alert rehearsal (validate_alerts.go): Alert of the alerts: rules fires
+	// within Within of a fault or regression starting / never fires.
+	ExpectAlertFires  = "alert_fires"
+	ExpectAlertSilent = "alert_silent"
 )
 
 // Expectation is one check of the verdict. Window bounds it to [From, To)
@@ -405,6 +414,8 @@ type Expectation struct {
 	// objective must hold.
 	Fault     string   `yaml:"fault,omitempty" json:"fault,omitempty"`
 	Stability Duration `yaml:"stability,omitempty" json:"stability,omitempty"`
+	// alert_fires, alert_silent: the alert's name in the alerts: rules file.
+	Alert string `yaml:"alert,omitempty" json:"alert,omitempty"`
 	// Service is the caller (breaker, retries) or the service whose router
 	// samples are judged instead of the clients' (slo_burn, rto).
 	Service    string `yaml:"service,omitempty" json:"service,omitempty"`

@@ -101,6 +101,7 @@ func (c *checker) scenario() {
 	c.lagGates() // validate_db.go
 	c.faults()
 	c.expectations()
+	c.alerts() // validate_alerts.go
 }
 
 // negativeDurations reports every negative duration, wherever it is; only

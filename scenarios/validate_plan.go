@@ -16,7 +16,7 @@ var (
 	FaultKinds = append(append(slices.Clone(ToxicKinds), FaultDown, FaultKill, FaultPause, FaultPartition, FaultStop, FaultRestart), DatabaseFaultKinds...)
 	// containerFaultKinds exist on the docker runtime only.
 	containerFaultKinds = []string{FaultPartition, FaultStop, FaultRestart}
-	ExpectationKinds    = []string{ExpectRolloutOutcome, ExpectRollbackWithin, ExpectAvailability, ExpectP99Latency, ExpectCanaryPower, ExpectSLOBurn, ExpectRTO, ExpectBreaker, ExpectRetries, ExpectRPO, ExpectNoSplitBrain, ExpectReplicationLag, ExpectBackupRestore, ExpectMigration, ExpectVersionSkew}
+	ExpectationKinds    = []string{ExpectRolloutOutcome, ExpectRollbackWithin, ExpectAvailability, ExpectP99Latency, ExpectCanaryPower, ExpectSLOBurn, ExpectRTO, ExpectBreaker, ExpectRetries, ExpectRPO, ExpectNoSplitBrain, ExpectReplicationLag, ExpectBackupRestore, ExpectMigration, ExpectVersionSkew, ExpectAlertFires, ExpectAlertSilent}
 	Outcomes            = []string{"promoted", "rolled_back", "none"}
 	instanceFaultKinds  = []string{FaultKill, FaultPause, FaultPartition, FaultStop, FaultRestart}
 )
@@ -419,7 +419,7 @@ func (c *checker) expectation(e *Expectation, p string) {
 		{"min", e.Min != 0, []string{ExpectAvailability, ExpectCanaryPower, ExpectVersionSkew}},
 		{"max", e.Max != 0, []string{ExpectP99Latency, ExpectRTO}},
 		{"outcome", e.Outcome != "", []string{ExpectRolloutOutcome}},
-		{"within", e.Within != 0, []string{ExpectRollbackWithin}},
+		{"within", e.Within != 0, []string{ExpectRollbackWithin, ExpectAlertFires}},
 	}
 	for _, a := range attrs {
 		if a.set && !slices.Contains(a.kinds, e.Kind) {
@@ -456,4 +456,5 @@ func (c *checker) expectation(e *Expectation, p string) {
 	c.analysisExpectation(e, p) // validate_expect.go
 	c.databaseExpectation(e, p) // validate_db.go
 	c.skewExpectation(e, p)     // skew.go
+	c.alertExpectation(e, p)    // validate_alerts.go
 }

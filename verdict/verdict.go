@@ -31,6 +31,8 @@ type Evidence struct {
 	Faults []Fault
 	// Databases by name; a database that never ran is missing.
 	Databases map[string]*Database
+	// Alerts is how the scenario's alerting rules did (package observe).
+	Alerts []reports.Alert
 }
 
 // Fault is one fault as it happened.
@@ -86,6 +88,8 @@ var checkers = map[string]Checker{
 	scenarios.ExpectReplicationLag: onDatabase(replicationLag),
 	scenarios.ExpectBackupRestore:  onDatabase(backupRestore),
 	scenarios.ExpectMigration:      onDatabase(migration),
+	scenarios.ExpectAlertFires:     alertFires,  // alert_fires.go
+	scenarios.ExpectAlertSilent:    alertSilent, // alert_fires.go
 }
 
 // Judgement is the verdict's part of a result.

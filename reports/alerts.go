@@ -1,0 +1,36 @@
+package reports
+
+import "time"
+
+// Alert is how one alerting rule of the scenario's alerts: file did over
+// the run's series: when it fired, against the windows in which the run
+// knew something was wrong (its faults and the rollout's regression).
+type Alert struct {
+	Name  string `json:"name"`
+	Fired bool   `json:"fired"`
+	// FirstFiringAt is the first firing's time; ResolvedAt when the last
+	// firing ended (nil while it still fired at the end of the run).
+	FirstFiringAt *time.Time `json:"first_firing_at,omitempty"`
+	ResolvedAt    *time.Time `json:"resolved_at,omitempty"`
+	// Window is the first fault or regression window a firing covered
+	// ("fault slow-db", "regression"), LatencyS the seconds from its start
+	// to that firing.
+	Window   string   `json:"window,omitempty"`
+	LatencyS *float64 `json:"latency_s,omitempty"`
+	// FalseAlarms counts firings that started outside every window (and
+	// its grace).
+	FalseAlarms int `json:"false_alarms"`
+	// Firings are each firing episode, in order.
+	Firings []AlertFiring `json:"firings,omitempty"`
+	// Error is why the rule could not be evaluated.
+	Error string `json:"error,omitempty"`
+}
+
+// AlertFiring is one episode of an alert firing, in seconds from traffic
+// start (End nil: still firing at the end).
+type AlertFiring struct {
+	StartS float64  `json:"start_s"`
+	EndS   *float64 `json:"end_s,omitempty"`
+	// Window is the window it covers; "" for a false alarm.
+	Window string `json:"window,omitempty"`
+}
