@@ -3,6 +3,7 @@ package rehearsal
 import (
 	"context"
 	"net/http"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/firedrill/firedrill/record"
+	"github.com/firedrill/firedrill/reports"
 )
 
 // hopRequests scrapes addr's /metrics with Prometheus' text parser and sums
@@ -82,4 +84,49 @@ expectations:
 	require.NoError(t, <-done)
 	_, err := http.Get("http://" + addr + "/metrics")
 	assert.Error(t, err, "the endpoint ends with the run")
+}
+
+// The scenario's alert rules are evaluated over the run's series: errors
+// with no fault or regression window make a firing a false alarm, which
+// alert_silent turns into NO-GO; result.json carries alerts[].
+func TestRunEvaluatesAlertRules(t *testing.T) {
+	rules := filepath.Join(t.TempDir(), "rules.yaml")
+	require.NoError(t, os.WriteFile(rules, []byte(`groups:
+  - name: api
+    rules:
+      - alert: APIErrors
+        expr: sum(rate(firedrill_requests_total{service="api", outcome="error"}[2s])) > 1
+`), 0o644))
+	sc := parse(t, `
+name: fake-alerts
+seed: 7
+services:
+  api: {fixture: httpsvc}
+traffic: {entry: api, rate: 50, duration: 3s}
+alerts: {rules: `+rules+`}
+expectations:
+  - kind: alert_silent
+    alert: APIErrors
+`)
+	rt := &fakeRuntime{t: t, status: func(_ string, n int64) int {
+		if n > 25 && n <= 75 { // about 0.5 s to 1.5 s
+			return http.StatusInternalServerError
+		}
+		return http.StatusOK
+	}}
+	res, dir, err := run(context.Background(), t, sc, rt)
+	require.NoError(t, err)
+	require.Len(t, res.Alerts, 1)
+	a := res.Alerts[0]
+	assert.Equal(t, "APIErrors", a.Name)
+	assert.True(t, a.Fired, "50 errors in a second is above 1/s")
+	assert.Equal(t, 1, a.FalseAlarms, "no fault, no rollout: nothing covers the firing")
+	assert.Empty(t, a.Error)
+	assert.Equal(t, reports.NOGO, res.Verdict)
+	require.Len(t, res.Expectations, 1)
+	assert.False(t, res.Expectations[0].Passed)
+	written := loadResult(t, dir)
+	require.Len(t, written.Alerts, 1)
+	assert.True(t, written.Alerts[0].Fired)
+	assert.Contains(t, eventKinds(t, dir), EvAlertsEvaluated)
 }
