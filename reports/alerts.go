@@ -1,6 +1,11 @@
 package reports
 
-import "time"
+import (
+	"sort"
+	"time"
+
+	"github.com/firedrill/firedrill/record"
+)
 
 // Alert is how one alerting rule of the scenario's alerts: file did over
 // the run's series: when it fired, against the windows in which the run
@@ -33,4 +38,36 @@ type AlertFiring struct {
 	EndS   *float64 `json:"end_s,omitempty"`
 	// Window is the window it covers; "" for a false alarm.
 	Window string `json:"window,omitempty"`
+}
+
+// Timeline entries of the scenario's alerting rules (not in events.jsonl:
+// they are found after the run, from its series).
+const (
+	EvAlertFiring   = "alert_firing"
+	EvAlertResolved = "alert_resolved"
+)
+
+// withAlertEvents is the run's events with each alert firing and its
+// resolution merged in, in time order.
+func withAlertEvents(r *Result) []record.Event {
+	if len(r.Alerts) == 0 {
+		return r.Events
+	}
+	z := Zero(r)
+	at := func(s float64) time.Time { return z.Add(time.Duration(s * float64(time.Second))) }
+	out := append([]record.Event(nil), r.Events...)
+	for _, a := range r.Alerts {
+		for _, f := range a.Firings {
+			msg := a.Name + " firing: false alarm (no fault or regression)"
+			if f.Window != "" {
+				msg = a.Name + " firing during " + f.Window
+			}
+			out = append(out, record.Event{At: at(f.StartS), Kind: EvAlertFiring, Message: msg})
+			if f.EndS != nil {
+				out = append(out, record.Event{At: at(*f.EndS), Kind: EvAlertResolved, Message: a.Name + " resolved"})
+			}
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].At.Before(out[j].At) })
+	return out
 }

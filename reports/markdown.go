@@ -93,7 +93,7 @@ func timelineLines(r *Result, max int) []string {
 	z := Zero(r)
 	var lines []string
 	n := 0
-	for _, e := range r.Events {
+	for _, e := range withAlertEvents(r) { // alerts.go
 		if !important(e) {
 			continue
 		}
