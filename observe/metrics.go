@@ -57,6 +57,15 @@ type Metrics struct {
 	pvalues map[string]float64 // metric -> p-value of the last analysis
 	expect  map[string]float64 // expectation name -> -1 pending, 0 failed, 1 passed
 	started time.Time
+
+	// For the dashboard (dashboard.go): what users saw per second, the
+	// run's notable events, and what waits for a person.
+	perSec  [][2]uint64 // [ok, errors] of client requests by second
+	events  []DashEvent
+	gate    string // the open gate's description, "" when none
+	alert   string // the alert waiting for a decision, "" when none
+	runID   string
+	control bool // a control endpoint serves decisions
 }
 
 type faultState struct {
@@ -93,6 +102,7 @@ func expectationName(name, kind string) string {
 func (m *Metrics) Event(e record.Event) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.dashEvent(e) // dashboard.go
 	ro := m.sc.Rollout
 	switch e.Kind {
 	case record.EvStepStarted, "batch":
@@ -184,6 +194,17 @@ func (m *Metrics) catchUp() {
 			m.tallies[k] = t
 		}
 		count(t, s)
+		if s.Source == record.Client && s.At >= 0 {
+			sec := int(s.At / int64(time.Second))
+			for len(m.perSec) <= sec {
+				m.perSec = append(m.perSec, [2]uint64{})
+			}
+			if s.OK() {
+				m.perSec[sec][0]++
+			} else {
+				m.perSec[sec][1]++
+			}
+		}
 		return true
 	})
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/firedrill/firedrill/observe"
 	"github.com/firedrill/firedrill/record"
+	"github.com/firedrill/firedrill/rehearsal/control"
 	"github.com/firedrill/firedrill/reports"
 	"github.com/firedrill/firedrill/scenarios"
 )
@@ -21,13 +22,18 @@ func (r *rehearsal) startObserve() error {
 		return nil
 	}
 	m := observe.NewMetrics(r.sc, r.rec)
-	srv, err := observe.Serve(r.cfg.Listen, m, nil)
+	m.SetRunID(r.runID)
+	controlAddr := func() (string, error) {
+		info, err := control.Find(r.runID)
+		return info.Addr, err
+	}
+	srv, err := observe.Serve(r.cfg.Listen, m, observe.Dashboard(m, controlAddr))
 	if err != nil {
 		return &InfraError{err}
 	}
 	r.events.Subscribe(m.Event)
 	r.metrics, r.metricsSrv = m, srv
-	r.events.Add(record.Event{Kind: EvListening, Message: fmt.Sprintf("metrics on http://%s/metrics", srv.Addr()),
+	r.events.Add(record.Event{Kind: EvListening, Message: fmt.Sprintf("live dashboard on http://%s/, metrics on http://%s/metrics", srv.Addr(), srv.Addr()),
 		Fields: map[string]any{"addr": srv.Addr()}})
 	return nil
 }
