@@ -87,3 +87,12 @@ func (r *rehearsal) alerts() []reports.Alert {
 		Fields: map[string]any{"evaluations": cost.Evaluations, "series": cost.Series, "eval_ms": cost.Eval.Milliseconds(), "build_ms": cost.Build.Milliseconds()}})
 	return out
 }
+
+// gaps are the instance series that stopped while their service served on.
+func (r *rehearsal) gaps() []reports.TelemetryGap {
+	if r.t0.IsZero() || r.stats.End.IsZero() {
+		return nil
+	}
+	last := int((r.stats.End.Sub(r.t0) - time.Nanosecond) / time.Second)
+	return observe.Gaps(r.rec, r.t0, last, r.events.Events())
+}

@@ -29,7 +29,7 @@ func (r *rehearsal) finish(runErr error) {
 	if !r.t0.IsZero() {
 		r.trafficRecord()
 	}
-	res.Alerts = r.alerts() // observe.go
+	res.Alerts, res.TelemetryGaps = r.alerts(), r.gaps() // observe.go
 	j := verdict.Judge(r.evidence())
 	res.Power, res.Replication, res.Recovery = j.Power, j.Replication, j.Recovery
 	res.Expectations, res.Breakers = j.Expectations, j.Breakers

@@ -1,6 +1,7 @@
 package reports
 
 import (
+	"fmt"
 	"sort"
 	"time"
 
@@ -45,12 +46,13 @@ type AlertFiring struct {
 const (
 	EvAlertFiring   = "alert_firing"
 	EvAlertResolved = "alert_resolved"
+	EvTelemetryGap  = "telemetry_gap"
 )
 
 // withAlertEvents is the run's events with each alert firing and its
 // resolution merged in, in time order.
 func withAlertEvents(r *Result) []record.Event {
-	if len(r.Alerts) == 0 {
+	if len(r.Alerts) == 0 && len(r.TelemetryGaps) == 0 {
 		return r.Events
 	}
 	z := Zero(r)
@@ -68,6 +70,28 @@ func withAlertEvents(r *Result) []record.Event {
 			}
 		}
 	}
+	for _, g := range r.TelemetryGaps {
+		msg := fmt.Sprintf("%s (%s %s) stopped reporting", g.Instance, g.Service, g.Version)
+		if g.ToS != nil {
+			msg += fmt.Sprintf(" for %.0fs", *g.ToS-g.FromS)
+		}
+		out = append(out, record.Event{At: at(g.FromS), Kind: EvTelemetryGap, Message: msg})
+	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].At.Before(out[j].At) })
 	return out
+}
+
+// TelemetryGap is a per-instance series that stopped while its service
+// still served traffic (an instance killed, restarted or replaced): an
+// alert on that series sees missing data, not errors.
+type TelemetryGap struct {
+	Service  string `json:"service"`
+	Version  string `json:"version,omitempty"`
+	Instance string `json:"instance"`
+	// FromS is the first silent second after traffic start; ToS the first
+	// second with data again (nil: it never came back).
+	FromS float64  `json:"from_s"`
+	ToS   *float64 `json:"to_s,omitempty"`
+	// Cause is the event about this instance that came with the gap, if any.
+	Cause string `json:"cause,omitempty"`
 }

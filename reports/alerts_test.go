@@ -18,10 +18,11 @@ func TestTimelineShowsAlertFirings(t *testing.T) {
 			{At: z.Add(20 * time.Second), Kind: record.EvFaultInjected, Message: "down api"},
 			{At: z.Add(40 * time.Second), Kind: record.EvFaultReverted, Message: "down api reverted"},
 		},
-		Alerts: []Alert{{Name: "APIDown", Fired: true, Firings: []AlertFiring{{StartS: 24, EndS: &end, Window: "fault api-down"}, {StartS: 50}}}},
+		TelemetryGaps: []TelemetryGap{{Service: "api", Version: "v1", Instance: "api-1", FromS: 22, ToS: &end}},
+		Alerts:        []Alert{{Name: "APIDown", Fired: true, Firings: []AlertFiring{{StartS: 24, EndS: &end, Window: "fault api-down"}, {StartS: 50}}}},
 	}
 	got := strings.Join(timelineLines(r, 10), "\n")
-	want := []string{"20.0s  fault_injected", "24.0s  alert_firing       APIDown firing during fault api-down",
+	want := []string{"20.0s  fault_injected", "22.0s  telemetry_gap      api-1 (api v1) stopped reporting for 9s", "24.0s  alert_firing       APIDown firing during fault api-down",
 		"31.0s  alert_resolved     APIDown resolved", "40.0s  fault_reverted", "50.0s  alert_firing       APIDown firing: false alarm"}
 	last := -1
 	for _, w := range want {

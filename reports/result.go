@@ -69,6 +69,9 @@ type Result struct {
 	Replication []Replication `json:"replication,omitempty"`
 	// Alerts is how the scenario's alerting rules did (alerts.go).
 	Alerts []Alert `json:"alerts,omitempty"`
+	// TelemetryGaps are instance series that stopped while their service
+	// served on (alerts.go).
+	TelemetryGaps []TelemetryGap `json:"telemetry_gaps,omitempty"`
 }
 
 // Expectation is one check and what was observed.
