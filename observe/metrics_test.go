@@ -182,3 +182,29 @@ func BenchmarkRecordWithScrapes(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkScrapeOneSecondAt1000rps is one scrape after a second of a
+// 1,000 rps run through two services (a client sample and two hop samples
+// per request): what each scrape costs the harness, off the request path.
+func BenchmarkScrapeOneSecondAt1000rps(b *testing.B) {
+	start := time.Now()
+	rec := record.NewRecorder(start)
+	m := NewMetrics(testScenario, rec)
+	ch := make(chan prometheus.Metric, 4096)
+	go func() {
+		for range ch {
+		}
+	}()
+	defer close(ch)
+	for i := range b.N {
+		b.StopTimer()
+		for j := range 1000 {
+			at := start.Add(time.Duration(i*1000+j) * time.Millisecond)
+			rec.Observe(record.Observation{Source: record.Client, Service: "gateway", Intended: at, Latency: time.Millisecond, Status: 200})
+			rec.Observe(record.Observation{Source: record.Hop, Service: "gateway", Version: "v1", Instance: "g-0", Intended: at, Latency: time.Millisecond, Status: 200})
+			rec.Observe(record.Observation{Source: record.Hop, Service: "api", Version: "v1", Instance: "a-0", Intended: at, Latency: time.Millisecond, Status: 200})
+		}
+		b.StartTimer()
+		m.Collect(ch)
+	}
+}
