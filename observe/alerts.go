@@ -174,8 +174,10 @@ func (r *rule) score(in AlertRun) reports.Alert {
 	if r.err != nil {
 		a.Error = r.err.Error()
 	}
+	// Of the windows a firing falls in, the one that began last is its
+	// likeliest cause (a fault during a canary, say).
 	wins := append([]Window(nil), in.Windows...)
-	sort.Slice(wins, func(i, j int) bool { return wins[i].From.Before(wins[j].From) })
+	sort.SliceStable(wins, func(i, j int) bool { return wins[i].From.After(wins[j].From) })
 	for _, f := range r.firing {
 		fr := reports.AlertFiring{StartS: secs(f.from.Sub(in.T0))}
 		if !f.to.IsZero() {

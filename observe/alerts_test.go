@@ -141,3 +141,15 @@ func BenchmarkEvaluateAlerts(b *testing.B) {
 		EvaluateAlerts(context.Background(), in)
 	}
 }
+
+// A firing inside two windows belongs to the one that began last: a fault
+// during a canary is the likelier cause than the canary.
+func TestAlertAttributedToTheLatestWindow(t *testing.T) {
+	in := alertRun(t)
+	in.Windows = append(in.Windows, Window{Name: "rollout", From: in.T0.Add(5 * time.Second), To: in.T0.Add(30 * time.Second)})
+	got := byName(func() []reports.Alert { a, _ := EvaluateAlerts(context.Background(), in); return a }())
+	fast := got["FastErrors"]
+	assert.Equal(t, "fault api-down", fast.Window)
+	assert.InDelta(t, 1.0, *fast.LatencyS, 0.001)
+	assert.Equal(t, 1, fast.FalseAlarms, "51 s is after the rollout window and its 5 s grace")
+}

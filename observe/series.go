@@ -13,7 +13,7 @@ import (
 // Window is a span in which the run knows something was wrong: a fault
 // held, or the new version served traffic.
 type Window struct {
-	Name     string // "fault slow-db", "regression"
+	Name     string // "fault slow-db", "rollout" (the new version on traffic)
 	Fault    string // the fault's name, kind and target ("" for the regression)
 	Kind     string
 	Target   string

@@ -77,7 +77,7 @@ func (r *rehearsal) alerts() []reports.Alert {
 		if ro.TrafficRestoredAt != nil {
 			to = *ro.TrafficRestoredAt
 		}
-		wins = append(wins, observe.Window{Name: "regression", From: *ro.RegressionAt, To: to})
+		wins = append(wins, observe.Window{Name: "rollout", From: *ro.RegressionAt, To: to}) // the new version on traffic
 	}
 	out, cost := observe.EvaluateAlerts(context.Background(), observe.AlertRun{Groups: groups, Samples: r.rec, T0: r.t0, End: end,
 		Interval: r.sc.Alerts.EvalInterval(), Windows: wins, Grace: r.sc.Alerts.GraceAfter()})

@@ -19,7 +19,7 @@ type Alert struct {
 	FirstFiringAt *time.Time `json:"first_firing_at,omitempty"`
 	ResolvedAt    *time.Time `json:"resolved_at,omitempty"`
 	// Window is the first fault or regression window a firing covered
-	// ("fault slow-db", "regression"), LatencyS the seconds from its start
+	// ("fault slow-db", "rollout": the new version on traffic), LatencyS the seconds from its start
 	// to that firing.
 	Window   string   `json:"window,omitempty"`
 	LatencyS *float64 `json:"latency_s,omitempty"`

@@ -11,9 +11,9 @@ import (
 // e.Within of the window's start (any time in it when Within is 0).
 func alertFires(ev *Evidence, e *scenarios.Expectation, x *reports.Expectation, _ *Findings) {
 	a, ok := findAlert(ev, e.Alert)
-	x.Threshold = "fires during a fault or regression"
+	x.Threshold = "fires during a fault or the rollout"
 	if e.Within > 0 {
-		x.Threshold = "fires within " + e.Within.D().String() + " of a fault or regression starting"
+		x.Threshold = "fires within " + e.Within.D().String() + " of a fault or the rollout starting"
 	}
 	switch {
 	case !ok:
