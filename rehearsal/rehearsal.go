@@ -76,6 +76,7 @@ type rehearsal struct {
 
 	metrics    *observe.Metrics // nil without Config.Listen (observe.go)
 	metricsSrv *observe.Server
+	journeyRun *traffic.Journeys // nil without journeys (journeys.go)
 }
 
 // Run rehearses cfg.Scenario. It returns a result once the run directory
@@ -176,7 +177,9 @@ func (r *rehearsal) live(ctx context.Context) error {
 	}
 	r.events.Add(record.Event{At: r.t0, Kind: record.EvTrafficStarted,
 		Message: fmt.Sprintf("%.0f rps to %s for %s", tr.Rate, tr.Entry, tr.Duration)})
+	r.startJourneys(ctx)                // journeys.go
 	rolloutErr := r.act(ctx, gen, desk) // act.go
+	r.waitJourneys()
 	r.db.Finish(ctx)
 	if ctx.Err() != nil {
 		return fmt.Errorf("%w: %v", ErrInterrupted, context.Cause(ctx))

@@ -72,6 +72,8 @@ type Result struct {
 	// TelemetryGaps are instance series that stopped while their service
 	// served on (alerts.go).
 	TelemetryGaps []TelemetryGap `json:"telemetry_gaps,omitempty"`
+	// Journeys are the synthetic journeys' success (journeys.go).
+	Journeys []Journey `json:"journeys,omitempty"`
 }
 
 // Expectation is one check and what was observed.

@@ -67,7 +67,7 @@ func TestSchemaMatchesTypes(t *testing.T) {
 		}
 	}
 	check(scenarioType)
-	assert.Len(t, seen, 20, "Scenario, Service, Health, Traffic, Rollout, Step, Analysis, Fault, Expectation, Regression, Alerts, "+
+	assert.Len(t, seen, 22, "Scenario, Service, Health, Traffic, Rollout, Step, Analysis, Fault, Expectation, Regression, Alerts, Journey, JourneyStep, "+
 		"BlueGreen, Rolling, Phased, Triggers, BurnRate, Decision, Mitigation, Ledger, LagGate")
 }
 

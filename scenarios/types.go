@@ -30,6 +30,9 @@ type Scenario struct {
 	// series and scored against its fault and regression windows
 	// (validate_alerts.go, package observe).
 	Alerts *Alerts `yaml:"alerts,omitempty" json:"alerts,omitempty"`
+	// Journeys are synthetic multi-step user flows sent beside the traffic
+	// (validate_journeys.go).
+	Journeys []*Journey `yaml:"journeys,omitempty" json:"journeys,omitempty"`
 
 	// File is the path the scenario was loaded from ("" when built in code).
 	File string `yaml:"-" json:"-"`
@@ -387,6 +390,8 @@ const (
 	// within Within of a fault or regression starting / never fires.
 	ExpectAlertFires  = "alert_fires"
 	ExpectAlertSilent = "alert_silent"
+	// Journeys (validate_journeys.go): Journey's success ratio >= Min.
+	ExpectJourneySuccess = "journey_success"
 )
 
 // Expectation is one check of the verdict. Window bounds it to [From, To)
@@ -416,6 +421,8 @@ type Expectation struct {
 	Stability Duration `yaml:"stability,omitempty" json:"stability,omitempty"`
 	// alert_fires, alert_silent: the alert's name in the alerts: rules file.
 	Alert string `yaml:"alert,omitempty" json:"alert,omitempty"`
+	// journey_success: the journey's name.
+	Journey string `yaml:"journey,omitempty" json:"journey,omitempty"`
 	// Service is the caller (breaker, retries) or the service whose router
 	// samples are judged instead of the clients' (slo_burn, rto).
 	Service    string `yaml:"service,omitempty" json:"service,omitempty"`

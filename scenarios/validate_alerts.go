@@ -177,3 +177,17 @@ func suggestFrom(got string, names map[string]bool) string {
 	sort.Strings(list)
 	return "; " + suggest(got, list)
 }
+
+// observeName is the default name of alert and journey expectations.
+func (e *Expectation) observeName() string {
+	switch e.Kind {
+	case ExpectAlertFires:
+		if e.Within > 0 {
+			return "alert " + e.Alert + " fires within " + e.Within.String()
+		}
+		return "alert " + e.Alert + " fires"
+	case ExpectAlertSilent:
+		return "alert " + e.Alert + " stays silent"
+	}
+	return "journey " + e.Journey + " succeeds >= " + strconv.FormatFloat(e.Min, 'g', -1, 64)
+}
