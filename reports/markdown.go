@@ -84,6 +84,12 @@ func Markdown(w io.Writer, r *Result) error {
 		}
 		b.WriteString("```\n")
 	}
+	if db := debriefLines(r); len(db) > 0 { // debrief.go
+		b.WriteString("\n**Debrief**\n\n")
+		for _, l := range db {
+			b.WriteString("- " + mdText(l) + "\n")
+		}
+	}
 	return b.Flush()
 }
 
