@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
@@ -120,5 +121,17 @@ expectations:
 	assert.False(t, res.Alerts[1].Fired)
 	for _, x := range res.Expectations {
 		assert.True(t, x.Passed, "%s: %s %s", x.Name, x.Observed, x.Detail)
+	}
+}
+
+// --listen beyond loopback is invalid input: exit 2 before anything starts.
+func TestCLIListenRefusesNonLoopback(t *testing.T) {
+	cli := buildCLI(t)
+	for _, addr := range []string{"0.0.0.0:9464", ":9464"} {
+		out, err := exec.Command(cli, "run", "--listen", addr, "--out", t.TempDir(), filepath.Join("scenarios", "examples", "quickstart.yaml")).CombinedOutput()
+		var ee *exec.ExitError
+		require.ErrorAs(t, err, &ee, string(out))
+		assert.Equal(t, firedrill.ExitInvalid, ee.ExitCode(), string(out))
+		assert.Contains(t, string(out), "must be a loopback address")
 	}
 }
