@@ -38,7 +38,8 @@ type JourneyStats struct {
 
 // Journeys runs journeys against url until duration has passed.
 type Journeys struct {
-	wg    sync.WaitGroup
+	client *http.Client
+	wg     sync.WaitGroup
 	mu    sync.Mutex
 	stats []JourneyStats
 }
@@ -46,9 +47,9 @@ type Journeys struct {
 // StartJourneys starts every journey against url for duration; each
 // request times out after timeout.
 func StartJourneys(ctx context.Context, url string, js []Journey, duration, timeout time.Duration) *Journeys {
-	r := &Journeys{stats: make([]JourneyStats, len(js))}
 	client := &http.Client{Timeout: timeout, Transport: &http.Transport{Proxy: nil, MaxIdleConnsPerHost: 64},
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	r := &Journeys{client: client, stats: make([]JourneyStats, len(js))}
 	base := strings.TrimSuffix(url, "/")
 	start := time.Now()
 	for i, j := range js {
@@ -128,6 +129,7 @@ func (r *Journeys) done(i int, failure string) {
 // Wait waits for every journey started to end and returns the stats.
 func (r *Journeys) Wait() []JourneyStats {
 	r.wg.Wait()
+	r.client.CloseIdleConnections()
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return append([]JourneyStats(nil), r.stats...)
