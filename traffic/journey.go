@@ -40,8 +40,8 @@ type JourneyStats struct {
 type Journeys struct {
 	client *http.Client
 	wg     sync.WaitGroup
-	mu    sync.Mutex
-	stats []JourneyStats
+	mu     sync.Mutex
+	stats  []JourneyStats
 }
 
 // StartJourneys starts every journey against url for duration; each
