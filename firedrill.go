@@ -54,6 +54,9 @@ type Options struct {
 	// Control serves live decisions on a control endpoint on 127.0.0.1
 	// while the rollout runs (package rehearsal/control; `firedrill approve RUN`).
 	Control bool
+	// Listen serves the run's Prometheus metrics on this loopback address
+	// (e.g. 127.0.0.1:9464) while it runs (package observe).
+	Listen string
 }
 
 // Run rehearses sc. It always returns a result when it got as far as
@@ -90,6 +93,7 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opts Options) (*Result, er
 		Scenario: sc, Runtime: rt, RuntimeName: runtimeName, Seed: seed,
 		OutDir: opts.OutDir, OutRoot: opts.OutRoot, Formats: opts.Formats, Binary: opts.Binary,
 		OnEvent: opts.OnEvent, OnHealthy: opts.OnHealthy, Recorder: opts.Recorder, Desk: opts.Desk, Control: opts.Control,
+		Listen: opts.Listen,
 	})
 }
 

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/firedrill/firedrill/faults"
+	"github.com/firedrill/firedrill/observe"
 	"github.com/firedrill/firedrill/record"
 	"github.com/firedrill/firedrill/reports"
 	"github.com/firedrill/firedrill/scenarios"
@@ -51,6 +52,9 @@ type Config struct {
 	// serves them on the control endpoint (control.go).
 	Desk    *simulator.Desk
 	Control bool
+	// Listen, when set, serves the run's Prometheus metrics on this
+	// loopback address while it runs (observe.go).
+	Listen string
 }
 
 // rehearsal is the state of one run; each file adds one stage of it.
@@ -69,6 +73,10 @@ type rehearsal struct {
 	outcome *simulator.Outcome
 	faults  []faults.Outcome
 	stats   traffic.Stats
+
+	metrics    *observe.Metrics // nil without Config.Listen (observe.go)
+	metricsSrv *observe.Server
+	journeyRun *traffic.Journeys // nil without journeys (journeys.go)
 }
 
 // Run rehearses cfg.Scenario. It returns a result once the run directory
@@ -114,7 +122,11 @@ func Run(ctx context.Context, cfg Config) (*reports.Result, error) {
 
 	r := &rehearsal{cfg: cfg, sc: sc, events: events, rec: rec, res: res, dir: dir, runID: runID,
 		db: stateful.New(stateful.Config{Scenario: sc, RunID: runID, Dir: dir, Containers: cfg.RuntimeName == "docker", Events: events})}
-	runErr := r.live(ctx)
+	runErr := r.startObserve() // observe.go
+	if runErr == nil {
+		runErr = r.live(ctx)
+	}
+	defer r.stopObserve()
 	return res, r.end(ctx, runErr)
 }
 
@@ -165,7 +177,9 @@ func (r *rehearsal) live(ctx context.Context) error {
 	}
 	r.events.Add(record.Event{At: r.t0, Kind: record.EvTrafficStarted,
 		Message: fmt.Sprintf("%.0f rps to %s for %s", tr.Rate, tr.Entry, tr.Duration)})
+	r.startJourneys(ctx)                // journeys.go
 	rolloutErr := r.act(ctx, gen, desk) // act.go
+	r.waitJourneys()
 	r.db.Finish(ctx)
 	if ctx.Err() != nil {
 		return fmt.Errorf("%w: %v", ErrInterrupted, context.Cause(ctx))

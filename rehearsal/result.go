@@ -29,6 +29,7 @@ func (r *rehearsal) finish(runErr error) {
 	if !r.t0.IsZero() {
 		r.trafficRecord()
 	}
+	res.Alerts, res.TelemetryGaps = r.alerts(), r.gaps() // observe.go
 	j := verdict.Judge(r.evidence())
 	res.Power, res.Replication, res.Recovery = j.Power, j.Replication, j.Recovery
 	res.Expectations, res.Breakers = j.Expectations, j.Breakers
@@ -48,7 +49,8 @@ func (r *rehearsal) finish(runErr error) {
 // evidence is what the verdict judges.
 func (r *rehearsal) evidence() *verdict.Evidence {
 	ev := &verdict.Evidence{Scenario: r.sc, Seed: r.cfg.Seed, Samples: r.rec, T0: r.t0, TrafficEnd: r.stats.End,
-		Rollout: r.res.Rollout, Databases: r.db.Evidence()}
+		Rollout: r.res.Rollout, Databases: r.db.Evidence(), Alerts: r.res.Alerts,
+		Journeys: r.res.Journeys}
 	for _, f := range r.faults {
 		vf := verdict.Fault{Spec: f.Fault, InjectedAt: f.InjectedAt, RevertedAt: f.RevertedAt, Skipped: f.Skipped, Err: f.Err}
 		if at, ok := r.db.ActionAt(f.Fault); ok {

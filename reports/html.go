@@ -150,7 +150,7 @@ func htmlView(r *Result) *htmlData {
 		d.TrafficLine = trafficLine(r.Traffic)
 		d.ErrorRatio = pct(r.Traffic.Errors, r.Traffic.Requests)
 	}
-	for _, e := range r.Events {
+	for _, e := range withAlertEvents(r) { // alert firings and telemetry gaps too (alerts.go)
 		he := htmlEvent{Rel: fmtRel(relSec(zero, e.At)), Clock: e.At.UTC().Format("15:04:05.000"), Kind: e.Kind,
 			Subject: subject(e), Message: e.Message, Important: important(e)}
 		if len(e.Fields) > 0 {

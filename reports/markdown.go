@@ -84,6 +84,12 @@ func Markdown(w io.Writer, r *Result) error {
 		}
 		b.WriteString("```\n")
 	}
+	if db := debriefLines(r); len(db) > 0 { // debrief.go
+		b.WriteString("\n**Debrief**\n\n")
+		for _, l := range db {
+			b.WriteString("- " + mdText(l) + "\n")
+		}
+	}
 	return b.Flush()
 }
 
@@ -93,7 +99,7 @@ func timelineLines(r *Result, max int) []string {
 	z := Zero(r)
 	var lines []string
 	n := 0
-	for _, e := range r.Events {
+	for _, e := range withAlertEvents(r) { // alerts.go
 		if !important(e) {
 			continue
 		}

@@ -70,6 +70,13 @@ type Result struct {
 	// Recent is the scenario's recent runs from the run history, this one
 	// included (recent.go; set by the caller that has a store).
 	Recent []RecentRun `json:"recent,omitempty"`
+	// Alerts is how the scenario's alerting rules did (alerts.go).
+	Alerts []Alert `json:"alerts,omitempty"`
+	// TelemetryGaps are instance series that stopped while their service
+	// served on (alerts.go).
+	TelemetryGaps []TelemetryGap `json:"telemetry_gaps,omitempty"`
+	// Journeys are the synthetic journeys' success (journeys.go).
+	Journeys []Journey `json:"journeys,omitempty"`
 }
 
 // Expectation is one check and what was observed.

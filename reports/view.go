@@ -302,7 +302,7 @@ func important(e record.Event) bool {
 	case record.EvRolloutStarted, record.EvStepStarted, record.EvTriggerFired,
 		record.EvRollbackStarted, record.EvRollbackCompleted, record.EvPromoted,
 		record.EvFaultInjected, record.EvFaultReverted, record.EvFaultSkipped,
-		record.EvInterrupted, "alert":
+		record.EvInterrupted, "alert", EvAlertFiring, EvAlertResolved, EvTelemetryGap:
 		return true
 	case record.EvAnalysis:
 		return analysisFailed(e)

@@ -189,6 +189,8 @@ func (e *Expectation) defaultName() string {
 		name = e.skewName() // skew.go
 	case ExpectRPO, ExpectNoSplitBrain, ExpectReplicationLag, ExpectBackupRestore, ExpectMigration:
 		name = e.databaseName() // types_db.go
+	case ExpectAlertFires, ExpectAlertSilent, ExpectJourneySuccess:
+		name = e.observeName() // validate_alerts.go
 	default:
 		name = e.Kind
 	}

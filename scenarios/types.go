@@ -26,6 +26,13 @@ type Scenario struct {
 	// Databases and the write Ledger of stateful rehearsals (types_db.go).
 	Databases map[string]*Database `yaml:"databases,omitempty" json:"databases,omitempty"`
 	Ledger    *Ledger              `yaml:"ledger,omitempty" json:"ledger,omitempty"`
+	// Alerts: the team's Prometheus alerting rules, evaluated over the run's
+	// series and scored against its fault and regression windows
+	// (validate_alerts.go, package observe).
+	Alerts *Alerts `yaml:"alerts,omitempty" json:"alerts,omitempty"`
+	// Journeys are synthetic multi-step user flows sent beside the traffic
+	// (validate_journeys.go).
+	Journeys []*Journey `yaml:"journeys,omitempty" json:"journeys,omitempty"`
 
 	// Risk is the release's risk class for `firedrill gate`: low, medium
 	// or high (validate_history.go; the policy says what each needs).
@@ -385,6 +392,13 @@ const (
 	ExpectRTO         = "rto"          // Max recovery time after Fault (or the rollback)
 	ExpectBreaker     = "breaker"      // Service's breaker on Dependency trips, fast-fails, recloses
 	ExpectRetries     = "retries"      // Service's retries to Dependency stay bounded During a fault
+
+	// Alert rehearsal (validate_alerts.go): Alert of the alerts: rules fires
+	// within Within of a fault or regression starting / never fires.
+	ExpectAlertFires  = "alert_fires"
+	ExpectAlertSilent = "alert_silent"
+	// Journeys (validate_journeys.go): Journey's success ratio >= Min.
+	ExpectJourneySuccess = "journey_success"
 )
 
 // Expectation is one check of the verdict. Window bounds it to [From, To)
@@ -412,6 +426,10 @@ type Expectation struct {
 	// objective must hold.
 	Fault     string   `yaml:"fault,omitempty" json:"fault,omitempty"`
 	Stability Duration `yaml:"stability,omitempty" json:"stability,omitempty"`
+	// alert_fires, alert_silent: the alert's name in the alerts: rules file.
+	Alert string `yaml:"alert,omitempty" json:"alert,omitempty"`
+	// journey_success: the journey's name.
+	Journey string `yaml:"journey,omitempty" json:"journey,omitempty"`
 	// Service is the caller (breaker, retries) or the service whose router
 	// samples are judged instead of the clients' (slo_burn, rto).
 	Service    string `yaml:"service,omitempty" json:"service,omitempty"`

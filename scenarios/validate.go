@@ -101,7 +101,9 @@ func (c *checker) scenario() {
 	c.lagGates() // validate_db.go
 	c.faults()
 	c.expectations()
-	c.history() // validate_history.go
+	c.history()  // validate_history.go
+	c.alerts()   // validate_alerts.go
+	c.journeys() // validate_journeys.go
 }
 
 // negativeDurations reports every negative duration, wherever it is; only

@@ -16,7 +16,7 @@ var (
 	FaultKinds = append(append(slices.Clone(ToxicKinds), FaultDown, FaultKill, FaultPause, FaultPartition, FaultStop, FaultRestart), DatabaseFaultKinds...)
 	// containerFaultKinds exist on the docker runtime only.
 	containerFaultKinds = []string{FaultPartition, FaultStop, FaultRestart}
-	ExpectationKinds    = []string{ExpectRolloutOutcome, ExpectRollbackWithin, ExpectAvailability, ExpectP99Latency, ExpectCanaryPower, ExpectSLOBurn, ExpectRTO, ExpectBreaker, ExpectRetries, ExpectRPO, ExpectNoSplitBrain, ExpectReplicationLag, ExpectBackupRestore, ExpectMigration, ExpectVersionSkew}
+	ExpectationKinds    = []string{ExpectRolloutOutcome, ExpectRollbackWithin, ExpectAvailability, ExpectP99Latency, ExpectCanaryPower, ExpectSLOBurn, ExpectRTO, ExpectBreaker, ExpectRetries, ExpectRPO, ExpectNoSplitBrain, ExpectReplicationLag, ExpectBackupRestore, ExpectMigration, ExpectVersionSkew, ExpectAlertFires, ExpectAlertSilent, ExpectJourneySuccess}
 	Outcomes            = []string{"promoted", "rolled_back", "none"}
 	instanceFaultKinds  = []string{FaultKill, FaultPause, FaultPartition, FaultStop, FaultRestart}
 )
@@ -416,10 +416,10 @@ func (c *checker) expectations() {
 
 func (c *checker) expectation(e *Expectation, p string) {
 	attrs := []faultAttr{
-		{"min", e.Min != 0, []string{ExpectAvailability, ExpectCanaryPower, ExpectVersionSkew}},
+		{"min", e.Min != 0, []string{ExpectAvailability, ExpectCanaryPower, ExpectVersionSkew, ExpectJourneySuccess}},
 		{"max", e.Max != 0, []string{ExpectP99Latency, ExpectRTO}},
 		{"outcome", e.Outcome != "", []string{ExpectRolloutOutcome}},
-		{"within", e.Within != 0, []string{ExpectRollbackWithin}},
+		{"within", e.Within != 0, []string{ExpectRollbackWithin, ExpectAlertFires}},
 	}
 	for _, a := range attrs {
 		if a.set && !slices.Contains(a.kinds, e.Kind) {
@@ -456,4 +456,6 @@ func (c *checker) expectation(e *Expectation, p string) {
 	c.analysisExpectation(e, p) // validate_expect.go
 	c.databaseExpectation(e, p) // validate_db.go
 	c.skewExpectation(e, p)     // skew.go
+	c.alertExpectation(e, p)    // validate_alerts.go
+	c.journeyExpectation(e, p)  // validate_journeys.go
 }

@@ -191,7 +191,9 @@ func TestEveryKindIsCovered(t *testing.T) {
 	covered := []string{scenarios.ExpectRolloutOutcome, scenarios.ExpectRollbackWithin, scenarios.ExpectAvailability,
 		scenarios.ExpectP99Latency, scenarios.ExpectCanaryPower, scenarios.ExpectSLOBurn, scenarios.ExpectRTO,
 		scenarios.ExpectBreaker, scenarios.ExpectRetries, scenarios.ExpectVersionSkew, scenarios.ExpectRPO,
-		scenarios.ExpectNoSplitBrain, scenarios.ExpectReplicationLag, scenarios.ExpectBackupRestore, scenarios.ExpectMigration}
+		scenarios.ExpectNoSplitBrain, scenarios.ExpectReplicationLag, scenarios.ExpectBackupRestore, scenarios.ExpectMigration,
+		scenarios.ExpectAlertFires, scenarios.ExpectAlertSilent, // alert_fires_test.go
+		scenarios.ExpectJourneySuccess} // journey_success_test.go
 	var table []string
 	for kind := range checkers {
 		table = append(table, kind)

@@ -31,6 +31,10 @@ type Evidence struct {
 	Faults []Fault
 	// Databases by name; a database that never ran is missing.
 	Databases map[string]*Database
+	// Alerts is how the scenario's alerting rules did (package observe).
+	Alerts []reports.Alert
+	// Journeys are the synthetic journeys' outcomes.
+	Journeys []reports.Journey
 }
 
 // Fault is one fault as it happened.
@@ -86,6 +90,9 @@ var checkers = map[string]Checker{
 	scenarios.ExpectReplicationLag: onDatabase(replicationLag),
 	scenarios.ExpectBackupRestore:  onDatabase(backupRestore),
 	scenarios.ExpectMigration:      onDatabase(migration),
+	scenarios.ExpectAlertFires:     alertFires,     // alert_fires.go
+	scenarios.ExpectAlertSilent:    alertSilent,    // alert_fires.go
+	scenarios.ExpectJourneySuccess: journeySuccess, // journey_success.go
 }
 
 // Judgement is the verdict's part of a result.

@@ -8,6 +8,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/firedrill/firedrill"
+	"github.com/firedrill/firedrill/observe"
 	"github.com/firedrill/firedrill/reports"
 	"github.com/firedrill/firedrill/scenarios"
 )
@@ -18,6 +19,7 @@ func newRunCmd() *cobra.Command {
 		seed                 int64
 		quiet, control       bool
 		historySpec          string // --history (history.go)
+		listen               string // --listen (observe)
 	)
 	cmd := &cobra.Command{
 		Use:   "run SCENARIO.yaml",
@@ -35,6 +37,13 @@ firedrill approve|reject|decide RUN (see --control).`,
 				return &exitError{code: firedrill.ExitInvalid, err: err}
 			}
 			opts := firedrill.Options{Runtime: runtime, OutDir: out, SeedSet: cmd.Flags().Changed("seed"), Seed: seed, Control: control}
+			// --listen: the run's metrics (package observe), loopback only.
+			if listen != "" {
+				if err := observe.CheckLoopback(listen); err != nil {
+					return &exitError{code: firedrill.ExitInvalid, err: err}
+				}
+				opts.Listen = listen
+			}
 			if report != "" {
 				formats, err := reports.ParseFormats(report)
 				if err != nil {
@@ -79,6 +88,7 @@ firedrill approve|reject|decide RUN (see --control).`,
 	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "no progress output, only the summary")
 	cmd.Flags().BoolVar(&control, "control", true, "serve live decisions on 127.0.0.1 while a rollout runs (firedrill approve|reject|decide RUN)")
 	cmd.Flags().StringVar(&historySpec, "history", "", historyFlagHelp)
+	cmd.Flags().StringVar(&listen, "listen", "", "serve the run's Prometheus metrics on this loopback address while it runs, e.g. 127.0.0.1:9464")
 	return cmd
 }
 

@@ -1,0 +1,84 @@
+package reports
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/firedrill/firedrill/record"
+)
+
+// debriefLines is the game-day debrief: for each thing that went wrong
+// (a fault, the new version on traffic), what noticed it (an alert, and
+// how fast), what people decided and when, and when it was over; then the
+// alerts that stayed silent or cried wolf. Empty without alerts or
+// decisions to speak of.
+func debriefLines(r *Result) []string {
+	decisions := decisionEvents(r)
+	if len(r.Alerts) == 0 && len(decisions) == 0 {
+		return nil
+	}
+	z := Zero(r)
+	var out []string
+	inject := func(name string, from time.Time, to *time.Time) {
+		line := fmt.Sprintf("%s at %s:", name, fmtRel(relSec(z, from)))
+		var noticed []string
+		for _, a := range r.Alerts {
+			for _, f := range a.Firings {
+				if f.Window == name {
+					noticed = append(noticed, fmt.Sprintf("%s fired after %.1fs", a.Name, f.StartS-relSec(z, from)))
+					break
+				}
+			}
+		}
+		if len(noticed) == 0 {
+			noticed = []string{"no alert fired"}
+		}
+		line += " " + strings.Join(noticed, ", ")
+		for _, d := range decisions {
+			if !d.At.Before(from) && (to == nil || !d.At.After(to.Add(30*time.Second))) {
+				line += fmt.Sprintf("; %s by %v after %.1fs", d.Kind, d.Fields["by"], d.At.Sub(from).Seconds())
+			}
+		}
+		if to != nil {
+			line += fmt.Sprintf("; over after %.1fs", to.Sub(from).Seconds())
+		}
+		out = append(out, line)
+	}
+	for _, f := range r.Faults {
+		if f.InjectedAt != nil {
+			inject("fault "+f.Name, *f.InjectedAt, f.RevertedAt)
+		}
+	}
+	if ro := r.Rollout; ro.RegressionAt != nil {
+		end := ro.TrafficRestoredAt // promoted: the new version stays
+		if end == nil && ro.Outcome == RolledBack {
+			end = ro.CompletedAt
+		}
+		inject("rollout", *ro.RegressionAt, end)
+	}
+	for _, a := range r.Alerts {
+		switch {
+		case a.Error != "":
+			out = append(out, fmt.Sprintf("alert %s could not be evaluated: %s", a.Name, a.Error))
+		case !a.Fired:
+			out = append(out, fmt.Sprintf("alert %s never fired", a.Name))
+		case a.FalseAlarms > 0:
+			out = append(out, fmt.Sprintf("alert %s: %d false alarms (firings outside every fault and the rollout)", a.Name, a.FalseAlarms))
+		}
+	}
+	return out
+}
+
+// decisionEvents are the decisions people (or the schedule) made: gates
+// approved or rejected, alerts acted on.
+func decisionEvents(r *Result) []record.Event {
+	var out []record.Event
+	for _, e := range r.Events {
+		switch e.Kind {
+		case "gate_approved", "gate_rejected", "decision":
+			out = append(out, e)
+		}
+	}
+	return out
+}
