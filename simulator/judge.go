@@ -35,7 +35,7 @@ func (r *run) look(w watchSpec) *trigger {
 		from = r.evidenceFrom
 	}
 	q := Query{Service: r.ro.Service, Version: w.canary.version, Shadow: w.canary.shadow, From: from, To: now}
-	ws := stats(r.Observer.Samples(q))
+	ws := r.windowStats(q, true)
 	fields := map[string]any{"step": w.step, "judge": a.Judge, "requests": ws.Requests, "errors": ws.Errors,
 		"error_rate": round4(ws.ErrorRate()), "p99_ms": float64(ws.P99.Microseconds()) / 1000,
 		"window_s": round4(now.Sub(from).Seconds())}
@@ -99,8 +99,8 @@ func (r *run) sequential(w watchSpec, now time.Time, fields map[string]any) (jud
 		r.seq, r.seqArm, r.seqFed = t, w.canary, [4]int{}
 		r.seqFrom = r.evidenceFrom
 	}
-	base := stats(r.Observer.Samples(Query{Service: r.ro.Service, Version: w.baseline, From: r.seqFrom, To: now}))
-	can := stats(r.Observer.Samples(Query{Service: r.ro.Service, Version: w.canary.version, Shadow: w.canary.shadow, From: r.seqFrom, To: now}))
+	base := r.windowStats(Query{Service: r.ro.Service, Version: w.baseline, From: r.seqFrom, To: now}, false)
+	can := r.windowStats(Query{Service: r.ro.Service, Version: w.canary.version, Shadow: w.canary.shadow, From: r.seqFrom, To: now}, false)
 	cum := [4]int{base.Requests, base.Errors, can.Requests, can.Errors}
 	var d [4]int
 	for i := range d {
