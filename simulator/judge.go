@@ -35,12 +35,15 @@ func (r *run) look(w watchSpec) *trigger {
 		from = r.evidenceFrom
 	}
 	q := Query{Service: r.ro.Service, Version: w.canary.version, Shadow: w.canary.shadow, From: from, To: now}
-	ws := r.windowStats(q, true)
-	fields := map[string]any{"step": w.step, "judge": a.Judge, "requests": ws.Requests, "errors": ws.Errors,
-		"error_rate": round4(ws.ErrorRate()), "p99_ms": float64(ws.P99.Microseconds()) / 1000,
-		"window_s": round4(now.Sub(from).Seconds())}
-	if w.canary.shadow {
-		fields["preview"] = true
+	ws := r.windowStats(q, a.MaxP99 > 0 || r.Events != nil) // the p99 costs a draw in simulation
+	var fields map[string]any // the analysis event's evidence: built only when events are kept (simulate runs millions of looks)
+	if r.Events != nil {
+		fields = map[string]any{"step": w.step, "judge": a.Judge, "requests": ws.Requests, "errors": ws.Errors,
+			"error_rate": round4(ws.ErrorRate()), "p99_ms": float64(ws.P99.Microseconds()) / 1000,
+			"window_s": round4(now.Sub(from).Seconds())}
+		if w.canary.shadow {
+			fields["preview"] = true
+		}
 	}
 	minReq := max(a.MinRequests, 1)
 	var reasons []string
@@ -63,14 +66,16 @@ func (r *run) look(w watchSpec) *trigger {
 	}
 	if seqReject {
 		reasons = append(reasons, fmt.Sprintf("sequential test: error rate above the baseline's by more than %.2g (always-valid p %.3g <= alpha %.3g)",
-			a.ErrorMargin, fields["p_value"], a.Alpha))
+			a.ErrorMargin, roundSig(r.seq.AlwaysValidP()), a.Alpha))
 	}
 	verdict, why := "pass", ""
 	if len(reasons) > 0 {
 		verdict = "fail"
 		why = fmt.Sprintf("%s %s %s: %s", r.out.Strategy, r.ro.Service, r.ro.To, strings.Join(reasons, "; "))
 	}
-	fields["verdict"] = verdict
+	if fields != nil {
+		fields["verdict"] = verdict
+	}
 	r.event(record.Event{At: now, Kind: record.EvAnalysis, Message: why, Fields: fields})
 	if len(reasons) == 0 {
 		r.fails = 0
@@ -93,7 +98,9 @@ func (r *run) sequential(w watchSpec, now time.Time, fields map[string]any) (jud
 	if r.seq == nil || r.seqArm != w.canary {
 		t, err := analysis.NewSequentialTest(analysis.SequentialConfig{Margin: a.ErrorMargin})
 		if err != nil {
-			fields["sequential_error"] = err.Error()
+			if fields != nil {
+				fields["sequential_error"] = err.Error()
+			}
 			return false, false
 		}
 		r.seq, r.seqArm, r.seqFed = t, w.canary, [4]int{}
@@ -113,6 +120,9 @@ func (r *run) sequential(w watchSpec, now time.Time, fields map[string]any) (jud
 	r.seq.Update(d[0], d[1], d[2], d[3])
 	for i := range cum {
 		r.seqFed[i] += d[i]
+	}
+	if fields == nil {
+		return true, r.seq.Reject(a.Alpha)
 	}
 	bn, be, cn, ce := r.seq.Counts()
 	fields["p_value"] = roundSig(r.seq.AlwaysValidP())

@@ -27,20 +27,23 @@ func (w *World) span(from, to time.Time) (b1, b2 int) {
 	return b1, b2
 }
 
-// series are the prefix sums q reads, one pair per version it covers.
-func (w *World) series(q simulator.Query) (req, errs [][]int64, vs []int) {
+// series are the prefix sums q reads: one pair per version it covers
+// (k of them; arrays, so that a look allocates nothing).
+func (w *World) series(q simulator.Query) (req, errs [2][]int64, vs [2]int, k int) {
 	if q.Shadow {
-		if w.idx(q.Version) != 1 && q.Version != "" {
-			return nil, nil, nil
+		if q.Version != "" && w.idx(q.Version) != 1 {
+			return req, errs, vs, 0
 		}
-		return [][]int64{w.shReq}, [][]int64{w.shErr}, []int{1}
+		req[0], errs[0], vs[0] = w.shReq, w.shErr, 1
+		return req, errs, vs, 1
 	}
 	for v := range 2 {
 		if q.Version == "" || w.idx(q.Version) == v {
-			req, errs, vs = append(req, w.req[v]), append(errs, w.errs[v]), append(vs, v)
+			req[k], errs[k], vs[k] = w.req[v], w.errs[v], v
+			k++
 		}
 	}
-	return req, errs, vs
+	return req, errs, vs, k
 }
 
 // Stats counts q from the prefix sums; p99 draws the window's p99.
@@ -53,13 +56,13 @@ func (w *World) Stats(q simulator.Query, p99 bool) simulator.WindowStats {
 	if b2 <= b1 {
 		return s
 	}
-	req, errs, vs := w.series(q)
-	for i := range req {
+	req, errs, vs, k := w.series(q)
+	for i := range k {
 		s.Requests += int(req[i][b2] - req[i][b1])
 		s.Errors += int(errs[i][b2] - errs[i][b1])
 	}
 	if p99 && s.Requests > 0 {
-		s.P99 = w.p99(req, vs, b1, b2, s.Requests)
+		s.P99 = w.p99(req[:k], vs[:k], b1, b2, s.Requests)
 	}
 	return s
 }
@@ -77,7 +80,8 @@ type regime struct {
 // transform is Beta(k, n-k+1); the latency is that quantile of the
 // window's mixture of log-normals.
 func (w *World) p99(req [][]int64, vs []int, b1, b2, n int) time.Duration {
-	var rs []regime
+	var buf [4]regime
+	rs := buf[:0]
 	for i, v := range vs {
 		beh := w.top.Old
 		if v == 1 {
@@ -151,13 +155,13 @@ func (w *World) Samples(q simulator.Query) []record.Sample {
 	if b2 <= b1 {
 		return nil
 	}
-	req, errs, vs := w.series(q)
+	req, errs, vs, k := w.series(q)
 	src := record.Hop
 	if q.Shadow {
 		src = record.Shadow
 	}
 	var out []record.Sample
-	for i, v := range vs {
+	for i, v := range vs[:k] {
 		beh := w.top.Old
 		if v == 1 {
 			beh = w.top.New

@@ -1,0 +1,42 @@
+package model
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/firedrill/firedrill/scenarios"
+)
+
+func loadExample(tb testing.TB, name string) *scenarios.Scenario {
+	tb.Helper()
+	sc, err := scenarios.Load(filepath.Join("..", "..", "scenarios", "examples", name))
+	require.NoError(tb, err)
+	return sc
+}
+
+// The speed target: 10,000 trials of a ten-step, ten-minute canary
+// at 100 rps (the A/A example, judged every second) in at most 10 s on
+// two cores.
+func BenchmarkSimulateCanary10kTrials(b *testing.B) {
+	sc := loadExample(b, "simulate-aa.yaml")
+	for b.Loop() {
+		s, err := Simulate(context.Background(), sc, Options{Trials: 10000, Seed: 1})
+		require.NoError(b, err)
+		b.ReportMetric(float64(s.Outcomes.RolledBack)/float64(s.Trials), "rollback_ratio")
+	}
+}
+
+// One trial of the A/A canary: the cost of a trial.
+func BenchmarkSimulateCanaryTrial(b *testing.B) {
+	top, err := Build(loadExample(b, "simulate-aa.yaml"))
+	require.NoError(b, err)
+	i := 0
+	for b.Loop() {
+		_, err := RunTrial(context.Background(), top, TrialSeed(1, i))
+		require.NoError(b, err)
+		i++
+	}
+}
