@@ -35,8 +35,11 @@ func (r *run) look(w watchSpec) *trigger {
 		from = r.evidenceFrom
 	}
 	q := Query{Service: r.ro.Service, Version: w.canary.version, Shadow: w.canary.shadow, From: from, To: now}
-	ws := r.windowStats(q, a.MaxP99 > 0 || r.Events != nil) // the p99 costs a draw in simulation
-	var fields map[string]any                               // the analysis event's evidence: built only when events are kept (simulate runs millions of looks)
+	// The p99 costs a draw in simulation, and the analysis event's
+	// evidence maps are built only when events are kept: simulate runs
+	// millions of looks.
+	ws := r.windowStats(q, a.MaxP99 > 0 || r.Events != nil)
+	var fields map[string]any
 	if r.Events != nil {
 		fields = map[string]any{"step": w.step, "judge": a.Judge, "requests": ws.Requests, "errors": ws.Errors,
 			"error_rate": round4(ws.ErrorRate()), "p99_ms": float64(ws.P99.Microseconds()) / 1000,
