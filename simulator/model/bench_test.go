@@ -4,6 +4,7 @@ import (
 	"context"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -38,5 +39,34 @@ func BenchmarkSimulateCanaryTrial(b *testing.B) {
 		_, err := RunTrial(context.Background(), top, TrialSeed(1, i))
 		require.NoError(b, err)
 		i++
+	}
+}
+
+// The second target: one trial of a 10,000-instance rolling update
+// (100 instances a batch, two instances killed on the way) in at most 5 s.
+func BenchmarkSimulateRolling10kInstances(b *testing.B) {
+	sc, err := scenarios.Load(filepath.Join("testdata", "fleet-10k.yaml"))
+	require.NoError(b, err)
+	top, err := Build(sc)
+	require.NoError(b, err)
+	for b.Loop() {
+		tr, err := RunTrial(context.Background(), top, 1)
+		require.NoError(b, err)
+		require.NotEqual(b, Aborted, tr.Outcome)
+	}
+}
+
+// The same fleet one instance a batch: 10,000 batches, 60,000 looks.
+func BenchmarkSimulateRolling10kInstancesOneByOne(b *testing.B) {
+	sc, err := scenarios.Load(filepath.Join("testdata", "fleet-10k.yaml"))
+	require.NoError(b, err)
+	sc.Rollout.Rolling.MaxSurge = 1
+	sc.Traffic.Duration = scenarios.Duration(20 * time.Hour)
+	top, err := Build(sc)
+	require.NoError(b, err)
+	for b.Loop() {
+		tr, err := RunTrial(context.Background(), top, 1)
+		require.NoError(b, err)
+		require.NotEqual(b, Aborted, tr.Outcome)
 	}
 }
