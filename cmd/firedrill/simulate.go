@@ -20,6 +20,7 @@ import (
 func newSimulateCmd() *cobra.Command {
 	var opt model.Options
 	var asJSON bool
+	var outDir string
 	cmd := &cobra.Command{
 		Use:   "simulate FILE [FILE...]",
 		Short: "Run a scenario's rollout thousands of times in virtual time: false rollbacks, detection, blast radius",
@@ -39,7 +40,7 @@ With several files, the plans are printed side by side.
 Examples:
   firedrill simulate --trials 10000 scenarios/examples/simulate-aa.yaml
   firedrill simulate --json scenarios/examples/simulate-regression.yaml
-  firedrill simulate plan-a.yaml plan-b.yaml
+  firedrill simulate plan-a.yaml plan-b.yaml --out out/plans
 
 Exit codes: 0 done, 2 invalid input, 130 interrupted.`,
 		Args: cobra.MinimumNArgs(1),
@@ -71,13 +72,26 @@ Exit codes: 0 done, 2 invalid input, 130 interrupted.`,
 				}
 				out = append(out, s)
 			}
-			return printSimulation(cmd.OutOrStdout(), out, asJSON)
+			if err := printSimulation(cmd.OutOrStdout(), out, asJSON); err != nil {
+				return &exitError{code: firedrill.ExitInfra, err: err}
+			}
+			if outDir != "" {
+				files, err := model.WriteReports(outDir, out)
+				if err != nil {
+					return &exitError{code: firedrill.ExitInfra, err: err}
+				}
+				for _, f := range files {
+					fmt.Fprintln(cmd.ErrOrStderr(), "wrote", f)
+				}
+			}
+			return nil
 		},
 	}
 	f := cmd.Flags()
 	f.IntVar(&opt.Trials, "trials", model.DefaultTrials, "number of trials")
 	f.Uint64Var(&opt.Seed, "seed", 1, "seed of every trial (trial i's seed derives from it and i)")
 	f.IntVar(&opt.Workers, "workers", 0, "trials run in parallel (default: the CPUs); never changes the figures")
+	f.StringVar(&outDir, "out", "", "also write simulation.json, report.md and report.html (histograms) into this directory")
 	f.BoolVar(&asJSON, "json", false, "print one JSON object (several files: {\"plans\": [...]})")
 	return cmd
 }

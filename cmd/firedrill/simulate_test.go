@@ -76,3 +76,22 @@ func TestSimulateBadInputIsExit2(t *testing.T) {
 	require.True(t, errors.As(err, &ee))
 	assert.Equal(t, firedrill.ExitInvalid, ee.code)
 }
+
+func TestSimulateOutWritesReports(t *testing.T) {
+	dir := t.TempDir()
+	out, err := runSimulate(t, "--trials", "100", "--out", dir, regression, "../../scenarios/examples/simulate-aa.yaml")
+	require.NoError(t, err, out)
+	page, err := os.ReadFile(filepath.Join(dir, "report.html"))
+	require.NoError(t, err)
+	assert.Contains(t, string(page), "<svg")
+	assert.Contains(t, string(page), "time to detect (s)")
+	md, err := os.ReadFile(filepath.Join(dir, "report.md"))
+	require.NoError(t, err)
+	assert.Contains(t, string(md), "## Plans side by side")
+	assert.Contains(t, string(md), "#")
+	var js map[string]any
+	raw, err := os.ReadFile(filepath.Join(dir, "simulation.json"))
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(raw, &js))
+	assert.Len(t, js["plans"], 2)
+}

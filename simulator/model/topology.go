@@ -15,6 +15,7 @@ package model
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -160,6 +161,7 @@ func Build(sc *scenarios.Scenario) (*Topology, error) {
 			t.RestErr = 1 - (1-t.RestErr)*(1-b.ErrorRate)
 		}
 	}
+	t.Warnings = append(t.Warnings, unmodelled(sc)...)
 	for _, f := range sc.Faults {
 		if f == nil {
 			continue
@@ -274,4 +276,39 @@ func callPaths(sc *scenarios.Scenario, from, to string) int {
 		n += callPaths(sc, d, to)
 	}
 	return n
+}
+
+// unmodelled names what a live run of sc would do that the model leaves
+// out, so that nobody reads a simulated figure as covering it.
+func unmodelled(sc *scenarios.Scenario) []string {
+	var out []string
+	ro := sc.Rollout
+	for i, st := range ro.Steps {
+		if st != nil && st.LagGate != nil {
+			out = append(out, fmt.Sprintf("step %d's lag_gate is not modelled (databases are not simulated): the step never waits", i+1))
+		}
+	}
+	envs := []map[string]string{ro.Env}
+	for _, svc := range sc.Services {
+		if svc != nil {
+			envs = append(envs, svc.Env)
+		}
+	}
+	for _, env := range envs {
+		for k := range env {
+			switch k {
+			case "REJECT_CALLERS":
+				out = append(out, "REJECT_CALLERS (version skew) is not modelled: calls across versions succeed")
+			case "BREAKER":
+				out = append(out, "circuit breakers are not modelled: a failing dependency fails every call")
+			case "DB":
+				out = append(out, "database calls are not modelled")
+			}
+		}
+	}
+	if len(sc.Databases) > 0 {
+		out = append(out, "databases are not simulated")
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
 }
