@@ -212,3 +212,48 @@ faults:
 	assert.Equal(t, 200, in.Errors)
 	assert.Equal(t, 0, out.Errors)
 }
+
+// The strategy examples end as their live end-to-end tests require: every
+// strategy, trigger and capability runs in the model.
+func TestExamplesOutcomes(t *testing.T) {
+	for _, c := range []struct {
+		file    string
+		outcome string
+	}{
+		{"quickstart.yaml", RolledBack},
+		{"canary-flag.yaml", Promoted}, // mitigated: the flag goes off
+		{"canary-manual.yaml", RolledBack},
+		{"bluegreen.yaml", RolledBack},
+		{"bluegreen-healthy.yaml", Promoted},
+		{"rolling.yaml", RolledBack},
+		{"rolling-healthy.yaml", Promoted},
+		{"phased.yaml", RolledBack},
+	} {
+		s, err := Simulate(context.Background(), loadExample(t, c.file), Options{Trials: 20, Seed: 1})
+		require.NoError(t, err, c.file)
+		assert.Equal(t, 20, s.Ratios[c.outcome].X, "%s: %+v", c.file, s.Outcomes)
+	}
+}
+
+// Traffic that ends before the rollout does aborts the trial (the live
+// controller stops with the traffic); the new version's requests until
+// then are its blast radius.
+func TestTrafficEndAborts(t *testing.T) {
+	sc := parse(t, `
+name: t
+services:
+  web: {fixture: httpsvc, env: {ERROR_RATE: "0.1"}}
+traffic: {entry: web, rate: 100, duration: 40s}
+rollout: {service: web, to: v2, start_at: 1s, steps: [{weight: 50, pause: 30s}], analysis: {judge: threshold}}
+`)
+	top, err := Build(sc)
+	require.NoError(t, err)
+	top.Duration = 10 * time.Second // validation refuses such a file; a slow start-up does it live
+	tr, err := RunTrial(context.Background(), top, 1)
+	require.NoError(t, err)
+	assert.Equal(t, Aborted, tr.Outcome)
+	// v2 served about half of 8 s at 100 rps (ready at 2 s), 10% of it failing.
+	assert.InDelta(t, 400, tr.NewRequests, 4*math.Sqrt(800*0.25))
+	assert.InDelta(t, 0.1*float64(tr.NewRequests), tr.BadRequests, 4*math.Sqrt(float64(tr.NewRequests)*0.09))
+	assert.Equal(t, 1000, tr.EntryRequests)
+}
