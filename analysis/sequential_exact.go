@@ -21,8 +21,11 @@ type conditionalTest struct {
 }
 
 // conditionalGrid are the rate ratios mixed, with equal weights: from a 25%
-// increase to ten times the baseline's errors.
-var conditionalGrid = [...]float64{1.25, 1.5, 2, 3, 5, 10}
+// increase to five times the baseline's errors, densest where regressions
+// are hard to see (a larger one piles up evidence fast at any ratio; on
+// the three-step example, 2% -> 3% is caught in 0.28 of canaries with this
+// grid, 0.23 with one up to x10).
+var conditionalGrid = [...]float64{1.25, 1.5, 1.75, 2, 2.5, 3, 5}
 
 func newConditionalTest() *conditionalTest { return &conditionalTest{p: 1} }
 

@@ -58,16 +58,16 @@ func TestSequentialTenStepCanaryAA(t *testing.T) {
 
 // The conditional test's likelihood ratio, by hand: one look, 100 baseline
 // and 100 canary requests, 1 baseline and 3 canary errors. π0 = 1/2; for
-// g = 2, πg = 2/3: (4/3)^3·(2/3)^1 = 1.5802; the mixture averages the six
+// g = 2, πg = 2/3: (4/3)^3·(2/3)^1 = 1.5802; the mixture averages the seven
 // ratios of the grid (computed here independently of the code's loop).
 func TestConditionalTestByHand(t *testing.T) {
 	c := newConditionalTest()
 	c.update(100, 1, 100, 3)
 	var sum float64
-	for _, g := range []float64{1.25, 1.5, 2, 3, 5, 10} {
+	for _, g := range []float64{1.25, 1.5, 1.75, 2, 2.5, 3, 5} {
 		pig := g / (g + 1)
 		sum += math.Pow(2*pig, 3) * (2 * (1 - pig))
 	}
 	assert.InDelta(t, 64.0/27*2/3, math.Pow(4.0/3, 3)*(2.0/3), 1e-12)
-	assert.InDelta(t, math.Min(1, 6/sum), c.p, 1e-12)
+	assert.InDelta(t, math.Min(1, 7/sum), c.p, 1e-12)
 }
