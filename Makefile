@@ -28,7 +28,7 @@ e2e: build
 
 # Speed and memory figures (not run by `make test`).
 bench:
-	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 30m ./traffic/ ./topology/... ./fixtures/... ./analysis/ ./observe/ .
+	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 30m ./traffic/ ./topology/... ./fixtures/... ./analysis/ ./observe/ ./simulator/... .
 
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 60s ./scenarios/

@@ -44,6 +44,9 @@ type SequentialTest struct {
 	lambda         float64
 	p              float64
 	looks          int
+	// exact, at margin 0, must reject too (sequential_exact.go): the
+	// normal mixture alone overshoots alpha while counts are small.
+	exact *conditionalTest
 }
 
 // NewSequentialTest returns a test with no data (p-value 1).
@@ -57,7 +60,11 @@ func NewSequentialTest(cfg SequentialConfig) (*SequentialTest, error) {
 	if cfg.Margin < 0 || cfg.Margin >= 1 {
 		return nil, fmt.Errorf("sequential test margin %g out of range: use an absolute rate difference in [0, 1)", cfg.Margin)
 	}
-	return &SequentialTest{cfg: cfg, p: 1}, nil
+	s := &SequentialTest{cfg: cfg, p: 1}
+	if cfg.Margin == 0 {
+		s.exact = newConditionalTest()
+	}
+	return s, nil
 }
 
 // Update adds the requests and errors observed in each arm since the
@@ -76,6 +83,9 @@ func (s *SequentialTest) Update(baselineN, baselineErr, canaryN, canaryErr int) 
 	s.lambda = s.mixtureLR()
 	if s.lambda > 0 {
 		s.p = math.Min(s.p, math.Min(1, 1/s.lambda))
+	}
+	if s.exact != nil {
+		s.exact.update(baselineN, baselineErr, canaryN, canaryErr)
 	}
 }
 
@@ -102,12 +112,18 @@ func (s *SequentialTest) mixtureLR() float64 {
 func (s *SequentialTest) Lambda() float64 { return s.lambda }
 
 // AlwaysValidP is the always-valid p-value: the smallest 1/Λ seen so far,
-// capped at 1. It never increases.
-func (s *SequentialTest) AlwaysValidP() float64 { return s.p }
+// capped at 1 — at margin 0, the larger of that and the exact conditional
+// test's (a rejection needs both). It never increases.
+func (s *SequentialTest) AlwaysValidP() float64 {
+	if s.exact != nil {
+		return math.Max(s.p, s.exact.p)
+	}
+	return s.p
+}
 
 // Reject reports whether H0 (no increase beyond the margin) is rejected at
 // level alpha: AlwaysValidP() <= alpha.
-func (s *SequentialTest) Reject(alpha float64) bool { return s.p <= alpha }
+func (s *SequentialTest) Reject(alpha float64) bool { return s.AlwaysValidP() <= alpha }
 
 // Looks is the number of Update calls so far.
 func (s *SequentialTest) Looks() int { return s.looks }

@@ -6,6 +6,7 @@
 package power
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"slices"
@@ -65,6 +66,10 @@ type Input struct {
 	// RefineBudget caps the simulated requests spent refining the pause
 	// factor by Monte-Carlo (default 30 million, a few seconds).
 	RefineBudget float64
+	// Simulate, when > 0, sizes a sequential judge by that many trials of
+	// the rollout on the virtual-time model (sequential.go): no closed form
+	// gives its power or its false alarms.
+	Simulate int
 }
 
 // Report is the answer to "could this canary plan catch the regression
@@ -110,6 +115,8 @@ type Report struct {
 	PauseScale       float64 `json:"pause_scale_needed,omitempty"`
 	PauseScaleMethod string  `json:"pause_scale_method,omitempty"`
 	Advice           string  `json:"advice"`
+	// Simulated is the sequential judge sized by simulation (Input.Simulate).
+	Simulated *Simulated `json:"simulated,omitempty"`
 
 	// Plan and Reg are the analysis inputs, for callers that go further.
 	Plan analysis.Plan       `json:"-"`
@@ -201,6 +208,11 @@ func Compute(sc *scenarios.Scenario, in Input) (*Report, error) {
 		}
 	}
 	rep.Advice = rep.advice()
+	if in.Simulate > 0 && sequentialJudge(sc) {
+		if err := rep.simulate(context.Background(), sc, in.Simulate, in.Seed); err != nil {
+			return nil, err
+		}
+	}
 	return rep, nil
 }
 

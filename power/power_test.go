@@ -159,3 +159,26 @@ func TestMeasureBaseline(t *testing.T) {
 	_, err = measureBaseline(res, "web", "v9")
 	assert.ErrorContains(t, err, "no router series")
 }
+
+// The sequential judge is sized by simulating it: its power is below the
+// fixed-horizon closed form (which only bounds it), its false alarms stay
+// at or under alpha where the per-step union bound says far more, and the
+// advice's pause factor comes from the simulation.
+func TestSequentialJudgeIsSimulated(t *testing.T) {
+	sc, err := scenarios.Load("../scenarios/examples/simulate-regression.yaml")
+	require.NoError(t, err)
+	rep, err := Compute(sc, Input{Simulate: 500, Seed: 3})
+	require.NoError(t, err)
+	require.NotNil(t, rep.Simulated)
+	s := rep.Simulated
+	assert.Less(t, s.Power, rep.Power, "the fixed-horizon power bounds the sequential judge's from above")
+	assert.Equal(t, s.Power, rep.Effective)
+	assert.LessOrEqual(t, s.FalseAlarms, 0.05+3*math.Sqrt(0.05*0.95/500))
+	assert.Greater(t, rep.FalseAlarmBound, 0.1, "the union bound of three fixed-horizon steps")
+	assert.Greater(t, s.PauseScale, 1.0)
+	assert.Contains(t, rep.Advice, "simulated")
+
+	plain, err := Compute(sc, Input{Seed: 3})
+	require.NoError(t, err)
+	assert.Nil(t, plain.Simulated, "without Simulate, the closed forms only (a live run's verdict)")
+}

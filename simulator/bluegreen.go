@@ -135,7 +135,7 @@ func (r *run) switchImpact(at time.Time) {
 			}
 		}
 	}
-	first := stats(r.Observer.Samples(Query{Service: ro.Service, Version: ro.To, From: at, To: at.Add(time.Second)}))
+	first := r.windowStats(Query{Service: ro.Service, Version: ro.To, From: at, To: at.Add(time.Second)}, false)
 	imp.NewFirstSecond, imp.NewFirstSecondFailed = first.Requests, first.Errors
 	r.out.Switch = imp
 	r.event(record.Event{Kind: EvSwitchImpact,

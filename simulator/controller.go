@@ -376,8 +376,7 @@ func (r *run) audit(end time.Time) {
 	if out.RegressionAt.IsZero() || end.IsZero() {
 		return
 	}
-	s := r.Observer.Samples(Query{Service: r.ro.Service, Version: r.ro.To, From: out.RegressionAt, To: end.Add(time.Nanosecond)})
-	ws := stats(s)
+	ws := r.windowStats(Query{Service: r.ro.Service, Version: r.ro.To, From: out.RegressionAt, To: end.Add(time.Nanosecond)}, false)
 	out.BadRequests, out.NewRequests = ws.Errors, ws.Requests
 }
 

@@ -35,12 +35,18 @@ func (r *run) look(w watchSpec) *trigger {
 		from = r.evidenceFrom
 	}
 	q := Query{Service: r.ro.Service, Version: w.canary.version, Shadow: w.canary.shadow, From: from, To: now}
-	ws := stats(r.Observer.Samples(q))
-	fields := map[string]any{"step": w.step, "judge": a.Judge, "requests": ws.Requests, "errors": ws.Errors,
-		"error_rate": round4(ws.ErrorRate()), "p99_ms": float64(ws.P99.Microseconds()) / 1000,
-		"window_s": round4(now.Sub(from).Seconds())}
-	if w.canary.shadow {
-		fields["preview"] = true
+	// The p99 costs a draw in simulation, and the analysis event's
+	// evidence maps are built only when events are kept: simulate runs
+	// millions of looks.
+	ws := r.windowStats(q, a.MaxP99 > 0 || r.Events != nil)
+	var fields map[string]any
+	if r.Events != nil {
+		fields = map[string]any{"step": w.step, "judge": a.Judge, "requests": ws.Requests, "errors": ws.Errors,
+			"error_rate": round4(ws.ErrorRate()), "p99_ms": float64(ws.P99.Microseconds()) / 1000,
+			"window_s": round4(now.Sub(from).Seconds())}
+		if w.canary.shadow {
+			fields["preview"] = true
+		}
 	}
 	minReq := max(a.MinRequests, 1)
 	var reasons []string
@@ -63,14 +69,16 @@ func (r *run) look(w watchSpec) *trigger {
 	}
 	if seqReject {
 		reasons = append(reasons, fmt.Sprintf("sequential test: error rate above the baseline's by more than %.2g (always-valid p %.3g <= alpha %.3g)",
-			a.ErrorMargin, fields["p_value"], a.Alpha))
+			a.ErrorMargin, roundSig(r.seq.AlwaysValidP()), a.Alpha))
 	}
 	verdict, why := "pass", ""
 	if len(reasons) > 0 {
 		verdict = "fail"
 		why = fmt.Sprintf("%s %s %s: %s", r.out.Strategy, r.ro.Service, r.ro.To, strings.Join(reasons, "; "))
 	}
-	fields["verdict"] = verdict
+	if fields != nil {
+		fields["verdict"] = verdict
+	}
 	r.event(record.Event{At: now, Kind: record.EvAnalysis, Message: why, Fields: fields})
 	if len(reasons) == 0 {
 		r.fails = 0
@@ -93,14 +101,16 @@ func (r *run) sequential(w watchSpec, now time.Time, fields map[string]any) (jud
 	if r.seq == nil || r.seqArm != w.canary {
 		t, err := analysis.NewSequentialTest(analysis.SequentialConfig{Margin: a.ErrorMargin})
 		if err != nil {
-			fields["sequential_error"] = err.Error()
+			if fields != nil {
+				fields["sequential_error"] = err.Error()
+			}
 			return false, false
 		}
 		r.seq, r.seqArm, r.seqFed = t, w.canary, [4]int{}
 		r.seqFrom = r.evidenceFrom
 	}
-	base := stats(r.Observer.Samples(Query{Service: r.ro.Service, Version: w.baseline, From: r.seqFrom, To: now}))
-	can := stats(r.Observer.Samples(Query{Service: r.ro.Service, Version: w.canary.version, Shadow: w.canary.shadow, From: r.seqFrom, To: now}))
+	base := r.windowStats(Query{Service: r.ro.Service, Version: w.baseline, From: r.seqFrom, To: now}, false)
+	can := r.windowStats(Query{Service: r.ro.Service, Version: w.canary.version, Shadow: w.canary.shadow, From: r.seqFrom, To: now}, false)
 	cum := [4]int{base.Requests, base.Errors, can.Requests, can.Errors}
 	var d [4]int
 	for i := range d {
@@ -113,6 +123,9 @@ func (r *run) sequential(w watchSpec, now time.Time, fields map[string]any) (jud
 	r.seq.Update(d[0], d[1], d[2], d[3])
 	for i := range cum {
 		r.seqFed[i] += d[i]
+	}
+	if fields == nil {
+		return true, r.seq.Reject(a.Alpha)
 	}
 	bn, be, cn, ce := r.seq.Counts()
 	fields["p_value"] = roundSig(r.seq.AlwaysValidP())

@@ -69,5 +69,6 @@ hold. It ends with a readiness report and an exit code:
 	root.AddCommand(newImagesCmd(), newDataplaneCmd(), newReaperCmd())
 	root.AddCommand(newPowerCmd())
 	root.AddCommand(newHistoryCmd(), newGateCmd(), newAuditCmd()) // history.go
+	root.AddCommand(newSimulateCmd())                             // simulate.go
 	return root
 }

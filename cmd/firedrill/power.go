@@ -119,6 +119,8 @@ func (pf *powerFlags) register(fl *pflag.FlagSet) {
 	fl.Float64Var(&pf.allowed, "latency-allowed", 0, "the judge's allowed relative latency increase (default: the rollout analysis's latency_margin, else 0.1)")
 	fl.IntVar(&f.Trials, "trials", 1000, "Monte-Carlo trials of the judge per step for the cross-check (0: closed form only)")
 	fl.Uint64Var(&f.Seed, "seed", 1, "seed of the Monte-Carlo cross-check")
+	// The sequential judge is sized by simulating it (issue 14).
+	fl.IntVar(&f.Simulate, "sim-trials", 2000, "trials of the rollout simulated to size a sequential judge: its power and false alarms (0: fixed-horizon figures only)")
 	fl.BoolVar(&pf.asJSON, "json", false, "print the report as JSON")
 }
 
@@ -217,7 +219,14 @@ func printPower(w io.Writer, r *power.Report) {
 		mc = fmt.Sprintf("; monte-carlo %.3f (%d trials per step, seed %d)", *r.MonteCarlo, r.Trials, r.Seed)
 	}
 	fmt.Fprintf(w, "\nplan power: %.3f (closed form)%s; verdict on the %s\n", r.Power, mc, r.EffectiveMethod)
-	fmt.Fprintf(w, "false alarms: at most %.3f of healthy canaries fail some step\n", r.FalseAlarmBound)
+	if sim := r.Simulated; sim != nil {
+		fmt.Fprintf(w, "sequential judge, simulated (%d trials per plan, seed %d): power %.3f [%.3f, %.3f], median time to detect %.3gs\n",
+			sim.Trials, sim.Seed, sim.Power, sim.PowerCI[0], sim.PowerCI[1], sim.DetectP50S)
+		fmt.Fprintf(w, "false alarms: %.3f [%.3f, %.3f] of healthy canaries roll back (simulated; the fixed-horizon figures above do not apply to this judge)\n",
+			sim.FalseAlarms, sim.FalseAlarmCI[0], sim.FalseAlarmCI[1])
+	} else {
+		fmt.Fprintf(w, "false alarms: at most %.3f of healthy canaries fail some step\n", r.FalseAlarmBound)
+	}
 	for _, s := range r.Steps {
 		if s.SmallCounts {
 			fmt.Fprintln(w, "* few errors expected: the judge uses an exact test there, more conservative than the closed form; trust the monte-carlo figure")

@@ -100,12 +100,16 @@ func newValidateCmd() *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			bad := 0
 			for _, f := range args {
-				if _, err := scenarios.Load(f); err != nil {
+				sc, err := scenarios.Load(f)
+				if err != nil {
 					bad++
 					fmt.Fprintln(os.Stderr, err)
 					continue
 				}
 				fmt.Fprintf(cmd.OutOrStdout(), "%s: ok\n", f)
+				if w := capacityWarning(sc); w != "" { // capacity.go (issue 14)
+					fmt.Fprintf(cmd.ErrOrStderr(), "%s: warning: %s\n", f, w)
+				}
 			}
 			if bad > 0 {
 				return &exitError{code: firedrill.ExitInvalid, err: fmt.Errorf("%d of %d scenario files are invalid", bad, len(args))}
