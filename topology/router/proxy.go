@@ -18,6 +18,9 @@ import (
 func (r *Router) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	start := time.Now()
 	caller := r.callerIdx(req.Header.Get(HeaderCaller))
+	if fs := r.faults.load(); fs != nil && r.applyFaults(w, req, fs, start, caller) {
+		return
+	}
 	b := r.pick(req)
 	if b == nil {
 		w.Header().Set(HeaderRouter, NoHealthyBackend)
