@@ -163,6 +163,8 @@ func Describe(f *scenarios.Fault) string {
 		return fmt.Sprintf("%s: SIGSTOP %s for %s", f.Name, f.Target(), f.Duration)
 	case scenarios.FaultDown:
 		return fmt.Sprintf("%s: edge %s down", f.Name, f.Edge)
+	case scenarios.FaultHTTPAbort, scenarios.FaultHTTPDelay:
+		return describeHTTP(f)
 	}
 	return fmt.Sprintf("%s: %s on %s", f.Name, f.Kind, f.Target())
 }

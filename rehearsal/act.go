@@ -47,7 +47,7 @@ func (r *rehearsal) act(ctx context.Context, gen *traffic.Generator, desk *simul
 // faultRegistry builds this run's faults: the built-in kinds on the
 // topology, the database kinds on its databases.
 func (r *rehearsal) faultRegistry() *faults.Registry {
-	reg := faults.NewRegistry(faults.Env{
+	env := faults.Env{
 		Toxiproxy: toxiclient.NewClient(r.topo.ToxiproxyURL()), ProxyName: r.topo.ProxyName,
 		Instances: r.topo.Instances,
 		DefaultVersion: func(s string) string {
@@ -56,7 +56,9 @@ func (r *rehearsal) faultRegistry() *faults.Registry {
 			}
 			return ""
 		},
-	})
+	}
+	env.Routers, _ = r.topo.(faults.HTTPFaults) // nil: HTTP faults fail saying the runtime cannot
+	reg := faults.NewRegistry(env)
 	r.db.AddFaults(reg)
 	return reg
 }

@@ -13,7 +13,7 @@ var (
 	Strategies = []string{StrategyCanary, StrategyBlueGreen, StrategyRolling, StrategyPhased}
 	Rollbacks  = []string{"auto", "manual"}
 	Directions = []string{"downstream", "upstream", "both"}
-	FaultKinds = append(append(slices.Clone(ToxicKinds), FaultDown, FaultKill, FaultPause, FaultPartition, FaultStop, FaultRestart), DatabaseFaultKinds...)
+	FaultKinds = append(append(append(slices.Clone(ToxicKinds), FaultDown, FaultKill, FaultPause, FaultPartition, FaultStop, FaultRestart), DatabaseFaultKinds...), HTTPFaultKinds...)
 	// containerFaultKinds exist on the docker runtime only.
 	containerFaultKinds = []string{FaultPartition, FaultStop, FaultRestart}
 	ExpectationKinds    = []string{ExpectRolloutOutcome, ExpectRollbackWithin, ExpectAvailability, ExpectP99Latency, ExpectCanaryPower, ExpectSLOBurn, ExpectRTO, ExpectBreaker, ExpectRetries, ExpectRPO, ExpectNoSplitBrain, ExpectReplicationLag, ExpectBackupRestore, ExpectMigration, ExpectVersionSkew}
@@ -177,7 +177,7 @@ func (c *checker) fault(f *Fault, p string) {
 		if f.Service != "" {
 			c.at(p+".service", "%s faults act on an edge, not a service; remove service (kill and pause take service)", f.Kind)
 		}
-	} else {
+	} else if !c.httpFault(f, p) { // validate_httpfaults.go
 		c.faultInstance(f, p)
 		if f.Edge != "" {
 			c.at(p+".edge", "%s acts on an instance, not an edge; write service: and instance: instead", f.Kind)
@@ -273,7 +273,7 @@ func (c *checker) faultAttrs(f *Fault, p string) {
 		{"latency", f.Latency != 0, []string{FaultLatency}},
 		{"jitter", f.Jitter != 0, []string{FaultLatency}},
 		{"rate_kbps", f.RateKBps != 0, []string{FaultBandwidth}},
-		{"delay", f.Delay != 0, []string{FaultSlowClose, FaultSlicer}},
+		{"delay", f.Delay != 0, []string{FaultSlowClose, FaultSlicer, FaultHTTPDelay}},
 		{"timeout", f.Timeout != 0, []string{FaultTimeout, FaultResetPeer}},
 		{"average_size", f.AverageSize != 0, []string{FaultSlicer}},
 		{"size_variation", f.SizeVariation != 0, []string{FaultSlicer}},
@@ -281,6 +281,10 @@ func (c *checker) faultAttrs(f *Fault, p string) {
 		{"restart_after", f.RestartAfter != 0, []string{FaultKill}},
 		{"instance", f.Instance != 0, instanceFaultKinds},
 		{"version", f.Version != "", instanceFaultKinds},
+		{"status", f.Status != 0, []string{FaultHTTPAbort}},
+		{"percent", f.Percent != 0, HTTPFaultKinds},
+		{"match_path", f.MatchPath != "", HTTPFaultKinds},
+		{"match_header", f.MatchHeader != "", HTTPFaultKinds},
 	}
 	for _, a := range attrs {
 		if a.set && !slices.Contains(a.kinds, f.Kind) {
