@@ -37,8 +37,12 @@ func (r *rehearsal) act(ctx context.Context, gen *traffic.Generator, desk *simul
 		wg.Go(func() { r.faults = faults.Run(actCtx, r.t0, r.sc.Faults, reg, steps, r.events) })
 	}
 	r.stats = gen.Wait()
-	r.events.Add(record.Event{Kind: record.EvTrafficStopped,
-		Message: fmt.Sprintf("%d requests sent, %d errors", r.stats.Sent, r.stats.Errors)})
+	msg := fmt.Sprintf("%d requests sent, %d errors", r.stats.Sent, r.stats.Errors)
+	if n := r.stats.NoPort; n > 0 { // traffic.Stats.NoPort
+		msg += fmt.Sprintf("; %d found no free local port (EADDRNOTAVAIL: ephemeral ports exhausted, "+
+			"sockets in TIME_WAIT; lower the rate or widen net.ipv4.ip_local_port_range)", n)
+	}
+	r.events.Add(record.Event{Kind: record.EvTrafficStopped, Message: msg})
 	stopActs()
 	wg.Wait()
 	return rolloutErr
