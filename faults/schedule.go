@@ -165,6 +165,8 @@ func Describe(f *scenarios.Fault) string {
 		return fmt.Sprintf("%s: edge %s down", f.Name, f.Edge)
 	case scenarios.FaultHTTPAbort, scenarios.FaultHTTPDelay:
 		return describeHTTP(f)
+	case scenarios.FaultCPUThrottle, scenarios.FaultMemoryLimit:
+		return describeResource(f)
 	}
 	return fmt.Sprintf("%s: %s on %s", f.Name, f.Kind, f.Target())
 }

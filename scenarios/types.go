@@ -368,6 +368,10 @@ type Fault struct {
 	Percent     float64 `yaml:"percent,omitempty" json:"percent,omitempty"`           // share of matching requests hit (default 100)
 	MatchPath   string  `yaml:"match_path,omitempty" json:"match_path,omitempty"`     // only paths starting with it
 	MatchHeader string  `yaml:"match_header,omitempty" json:"match_header,omitempty"` // only requests with "Name" or "Name: value"
+	// Resource faults (docker runtime; validate_resources.go): limits set
+	// live on an instance's container, put back at the revert.
+	CPUs     float64 `yaml:"cpus,omitempty" json:"cpus,omitempty"`           // cpu_throttle: CPUs it may use (>= 0.01)
+	MemoryMB int64   `yaml:"memory_mb,omitempty" json:"memory_mb,omitempty"` // memory_limit: MB of memory, no swap (>= 6)
 }
 
 // HTTP fault kinds, applied by a router.
@@ -378,6 +382,15 @@ const (
 
 // HTTPFaultKinds are the fault kinds a router applies.
 var HTTPFaultKinds = []string{FaultHTTPAbort, FaultHTTPDelay}
+
+// Resource fault kinds (docker runtime only).
+const (
+	FaultCPUThrottle = "cpu_throttle"
+	FaultMemoryLimit = "memory_limit"
+)
+
+// ResourceFaultKinds change an instance's container limits.
+var ResourceFaultKinds = []string{FaultCPUThrottle, FaultMemoryLimit}
 
 // EdgeEnds splits Edge into its two service names.
 func (f *Fault) EdgeEnds() (from, to string) { return ParseEdge(f.Edge) }

@@ -13,12 +13,12 @@ var (
 	Strategies = []string{StrategyCanary, StrategyBlueGreen, StrategyRolling, StrategyPhased}
 	Rollbacks  = []string{"auto", "manual"}
 	Directions = []string{"downstream", "upstream", "both"}
-	FaultKinds = append(append(append(slices.Clone(ToxicKinds), FaultDown, FaultKill, FaultPause, FaultPartition, FaultStop, FaultRestart), DatabaseFaultKinds...), HTTPFaultKinds...)
+	FaultKinds = append(append(append(append(slices.Clone(ToxicKinds), FaultDown, FaultKill, FaultPause, FaultPartition, FaultStop, FaultRestart), DatabaseFaultKinds...), HTTPFaultKinds...), ResourceFaultKinds...)
 	// containerFaultKinds exist on the docker runtime only.
-	containerFaultKinds = []string{FaultPartition, FaultStop, FaultRestart}
+	containerFaultKinds = []string{FaultPartition, FaultStop, FaultRestart, FaultCPUThrottle, FaultMemoryLimit}
 	ExpectationKinds    = []string{ExpectRolloutOutcome, ExpectRollbackWithin, ExpectAvailability, ExpectP99Latency, ExpectCanaryPower, ExpectSLOBurn, ExpectRTO, ExpectBreaker, ExpectRetries, ExpectRPO, ExpectNoSplitBrain, ExpectReplicationLag, ExpectBackupRestore, ExpectMigration, ExpectVersionSkew}
 	Outcomes            = []string{"promoted", "rolled_back", "none"}
-	instanceFaultKinds  = []string{FaultKill, FaultPause, FaultPartition, FaultStop, FaultRestart}
+	instanceFaultKinds  = []string{FaultKill, FaultPause, FaultPartition, FaultStop, FaultRestart, FaultCPUThrottle, FaultMemoryLimit}
 )
 
 func (c *checker) traffic() {
@@ -200,6 +200,7 @@ func (c *checker) fault(f *Fault, p string) {
 		}
 	}
 	c.faultAttrs(f, p)
+	c.resourceFault(f, p) // validate_resources.go
 	if f.Duration == 0 {
 		c.at(p+".duration", "is missing; write how long the fault lasts, e.g. duration: 10s")
 	}
@@ -285,6 +286,8 @@ func (c *checker) faultAttrs(f *Fault, p string) {
 		{"percent", f.Percent != 0, HTTPFaultKinds},
 		{"match_path", f.MatchPath != "", HTTPFaultKinds},
 		{"match_header", f.MatchHeader != "", HTTPFaultKinds},
+		{"cpus", f.CPUs != 0, []string{FaultCPUThrottle}},
+		{"memory_mb", f.MemoryMB != 0, []string{FaultMemoryLimit}},
 	}
 	for _, a := range attrs {
 		if a.set && !slices.Contains(a.kinds, f.Kind) {
