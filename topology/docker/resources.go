@@ -60,12 +60,12 @@ func (in *instance) LimitResources(ctx context.Context, cpus float64, memory int
 	if err := in.update(ctx, limit); err != nil {
 		return nil, err
 	}
-	in.event(EvInstanceLimited, fmt.Sprintf("limits set: %s", describeLimits(limit)), nil)
+	in.event(EvInstanceLimited, "limits set: "+describeLimits(limit), limitFields(limit))
 	return func(ctx context.Context) error {
 		if err := in.update(ctx, undo); err != nil {
 			return fmt.Errorf("put the limits back: %w", err)
 		}
-		in.event(EvInstanceLimited, "limits put back", nil)
+		in.event(EvInstanceLimited, "limits put back", limitFields(undo))
 		return nil
 	}, nil
 }
@@ -103,4 +103,16 @@ func describeLimits(r container.Resources) string {
 		s += fmt.Sprintf("memory %d MB", r.Memory>>20)
 	}
 	return s
+}
+
+// limitFields are an event's fields for the limits r sets.
+func limitFields(r container.Resources) map[string]any {
+	f := map[string]any{}
+	if r.CPUQuota != 0 {
+		f["cpu_quota_us"], f["cpu_period_us"] = r.CPUQuota, r.CPUPeriod
+	}
+	if r.Memory != 0 {
+		f["memory_bytes"] = r.Memory
+	}
+	return f
 }
