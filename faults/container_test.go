@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -160,5 +161,28 @@ func TestResourceFaults(t *testing.T) {
 	assert.Equal(t, []string{"a.limit", "a.unlimit", "a.limit"}, calls)
 
 	_, err = inject(t, &scenarios.Fault{Name: "f", Kind: scenarios.FaultCPUThrottle, CPUs: 1}, envOf(&recInstance{name: "p", calls: &calls}))
+	require.ErrorContains(t, err, "use runtime: docker")
+}
+
+type netemInstance struct {
+	containerInstance
+	got []any
+}
+
+func (n *netemInstance) SetNetem(_ context.Context, delay, jitter time.Duration, loss, corrupt float64) (func(context.Context) error, error) {
+	n.got = []any{delay, jitter, loss, corrupt}
+	return func(context.Context) error { *n.calls = append(*n.calls, n.name+".unnetem"); return nil }, nil
+}
+
+func TestNetemFault(t *testing.T) {
+	var calls []string
+	a := &netemInstance{containerInstance: containerInstance{recInstance{name: "a", calls: &calls}}}
+	revert, err := inject(t, &scenarios.Fault{Kind: scenarios.FaultNetem, Latency: scenarios.Duration(50 * time.Millisecond),
+		Jitter: scenarios.Duration(time.Millisecond), LossPercent: 5, CorruptPercent: 1}, envOf(a))
+	require.NoError(t, err)
+	assert.Equal(t, []any{50 * time.Millisecond, time.Millisecond, 5.0, 1.0}, a.got)
+	require.NoError(t, revert(context.Background()))
+	assert.Equal(t, []string{"a.unnetem"}, calls)
+	_, err = inject(t, &scenarios.Fault{Name: "f", Kind: scenarios.FaultNetem, LossPercent: 1}, envOf(&recInstance{name: "p", calls: &calls}))
 	require.ErrorContains(t, err, "use runtime: docker")
 }

@@ -65,9 +65,9 @@ func NewRegistry(env Env) *Registry {
 	for _, kind := range scenarios.HTTPFaultKinds {
 		r.Add(kind, func(f *scenarios.Fault) (Injector, error) { return httpFault(f, env) })
 	}
-	for _, kind := range scenarios.ResourceFaultKinds {
-		r.Add(kind, func(f *scenarios.Fault) (Injector, error) { return resourceLimit(f, env), nil })
-	}
+	r.Add(scenarios.FaultCPUThrottle, func(f *scenarios.Fault) (Injector, error) { return resourceLimit(f, env), nil })
+	r.Add(scenarios.FaultMemoryLimit, func(f *scenarios.Fault) (Injector, error) { return resourceLimit(f, env), nil })
+	r.Add(scenarios.FaultNetem, func(f *scenarios.Fault) (Injector, error) { return netem(f, env), nil })
 	return r
 }
 

@@ -372,6 +372,9 @@ type Fault struct {
 	// live on an instance's container, put back at the revert.
 	CPUs     float64 `yaml:"cpus,omitempty" json:"cpus,omitempty"`           // cpu_throttle: CPUs it may use (>= 0.01)
 	MemoryMB int64   `yaml:"memory_mb,omitempty" json:"memory_mb,omitempty"` // memory_limit: MB of memory, no swap (>= 6)
+	// netem (also latency, jitter): packets of the instance dropped or corrupted.
+	LossPercent    float64 `yaml:"loss_percent,omitempty" json:"loss_percent,omitempty"`
+	CorruptPercent float64 `yaml:"corrupt_percent,omitempty" json:"corrupt_percent,omitempty"`
 }
 
 // HTTP fault kinds, applied by a router.
@@ -387,10 +390,11 @@ var HTTPFaultKinds = []string{FaultHTTPAbort, FaultHTTPDelay}
 const (
 	FaultCPUThrottle = "cpu_throttle"
 	FaultMemoryLimit = "memory_limit"
+	FaultNetem       = "netem" // delay, loss, corruption of an instance's packets
 )
 
-// ResourceFaultKinds change an instance's container limits.
-var ResourceFaultKinds = []string{FaultCPUThrottle, FaultMemoryLimit}
+// ResourceFaultKinds act on an instance's container: its limits, its network.
+var ResourceFaultKinds = []string{FaultCPUThrottle, FaultMemoryLimit, FaultNetem}
 
 // EdgeEnds splits Edge into its two service names.
 func (f *Fault) EdgeEnds() (from, to string) { return ParseEdge(f.Edge) }

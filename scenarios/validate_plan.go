@@ -15,10 +15,10 @@ var (
 	Directions = []string{"downstream", "upstream", "both"}
 	FaultKinds = append(append(append(append(slices.Clone(ToxicKinds), FaultDown, FaultKill, FaultPause, FaultPartition, FaultStop, FaultRestart), DatabaseFaultKinds...), HTTPFaultKinds...), ResourceFaultKinds...)
 	// containerFaultKinds exist on the docker runtime only.
-	containerFaultKinds = []string{FaultPartition, FaultStop, FaultRestart, FaultCPUThrottle, FaultMemoryLimit}
+	containerFaultKinds = []string{FaultPartition, FaultStop, FaultRestart, FaultCPUThrottle, FaultMemoryLimit, FaultNetem}
 	ExpectationKinds    = []string{ExpectRolloutOutcome, ExpectRollbackWithin, ExpectAvailability, ExpectP99Latency, ExpectCanaryPower, ExpectSLOBurn, ExpectRTO, ExpectBreaker, ExpectRetries, ExpectRPO, ExpectNoSplitBrain, ExpectReplicationLag, ExpectBackupRestore, ExpectMigration, ExpectVersionSkew}
 	Outcomes            = []string{"promoted", "rolled_back", "none"}
-	instanceFaultKinds  = []string{FaultKill, FaultPause, FaultPartition, FaultStop, FaultRestart, FaultCPUThrottle, FaultMemoryLimit}
+	instanceFaultKinds  = []string{FaultKill, FaultPause, FaultPartition, FaultStop, FaultRestart, FaultCPUThrottle, FaultMemoryLimit, FaultNetem}
 )
 
 func (c *checker) traffic() {
@@ -271,8 +271,8 @@ func (c *checker) faultInstance(f *Fault, p string) {
 
 func (c *checker) faultAttrs(f *Fault, p string) {
 	attrs := []faultAttr{
-		{"latency", f.Latency != 0, []string{FaultLatency}},
-		{"jitter", f.Jitter != 0, []string{FaultLatency}},
+		{"latency", f.Latency != 0, []string{FaultLatency, FaultNetem}},
+		{"jitter", f.Jitter != 0, []string{FaultLatency, FaultNetem}},
 		{"rate_kbps", f.RateKBps != 0, []string{FaultBandwidth}},
 		{"delay", f.Delay != 0, []string{FaultSlowClose, FaultSlicer, FaultHTTPDelay}},
 		{"timeout", f.Timeout != 0, []string{FaultTimeout, FaultResetPeer}},
@@ -288,6 +288,8 @@ func (c *checker) faultAttrs(f *Fault, p string) {
 		{"match_header", f.MatchHeader != "", HTTPFaultKinds},
 		{"cpus", f.CPUs != 0, []string{FaultCPUThrottle}},
 		{"memory_mb", f.MemoryMB != 0, []string{FaultMemoryLimit}},
+		{"loss_percent", f.LossPercent != 0, []string{FaultNetem}},
+		{"corrupt_percent", f.CorruptPercent != 0, []string{FaultNetem}},
 	}
 	for _, a := range attrs {
 		if a.set && !slices.Contains(a.kinds, f.Kind) {

@@ -69,5 +69,6 @@ hold. It ends with a readiness report and an exit code:
 	root.AddCommand(newDecisionCmds()...) // decide.go: approve, reject, decide
 	root.AddCommand(newImagesCmd(), newDataplaneCmd(), newReaperCmd())
 	root.AddCommand(newPowerCmd())
+	root.AddCommand(newNetemCmd()) // netem.go: the docker runtime's netem helper
 	return root
 }
