@@ -8,6 +8,7 @@ import (
 	"net"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/moby/moby/api/types/container"
@@ -22,6 +23,9 @@ type Netem struct {
 	Delay, Jitter               time.Duration
 	LossPercent, CorruptPercent float64
 }
+
+// NoNetemKernel explains a kernel without the netem qdisc.
+const NoNetemKernel = "this kernel has no netem qdisc (CONFIG_NET_SCH_NETEM, module sch_netem); load the module or use Toxiproxy's latency and timeout faults on the edges instead"
 
 // RoleNetem labels the helper container that holds a netem fault.
 const RoleNetem = "netem"
@@ -64,7 +68,11 @@ func ServeNetem(ctx context.Context, n Netem, out io.Writer) error {
 			netlink.NetemQdiscAttrs{Latency: uint32(n.Delay.Microseconds()), Jitter: uint32(n.Jitter.Microseconds()),
 				Loss: float32(n.LossPercent), CorruptProb: float32(n.CorruptPercent)})
 		if err := netlink.QdiscReplace(q); err != nil {
-			return errors.Join(fmt.Errorf("netem: set on %s: %w (the helper needs CAP_NET_ADMIN)", l.Attrs().Name, err), undo())
+			why := "the helper needs CAP_NET_ADMIN"
+			if errors.Is(err, syscall.ENOENT) { // the kernel's "Specified qdisc kind is unknown"
+				why = NoNetemKernel
+			}
+			return errors.Join(fmt.Errorf("netem: set on %s: %w (%s)", l.Attrs().Name, err, why), undo())
 		}
 		set = append(set, q)
 	}
