@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"runtime/debug"
 	"strconv"
 	"syscall"
 	"testing"
@@ -55,10 +54,6 @@ traffic: {entry: api, rate: %d, duration: %ds}
 }
 
 func benchRun(b *testing.B, sc *scenarios.Scenario, rate int) {
-	// As the CLI does (cmd/firedrill/gc.go); the fixtures do it themselves.
-	if _, set := os.LookupEnv("GOGC"); !set {
-		defer debug.SetGCPercent(debug.SetGCPercent(400))
-	}
 	for i := 0; i < b.N; i++ {
 		self, children := cpuTime(syscall.RUSAGE_SELF), cpuTime(syscall.RUSAGE_CHILDREN)
 		res, err := firedrill.Run(context.Background(), sc, firedrill.Options{OutDir: b.TempDir(), Formats: []string{"md"}})

@@ -28,7 +28,6 @@ func (e *exitError) Error() string {
 }
 
 func main() {
-	tuneGC() // gc.go
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	root := newRoot()
