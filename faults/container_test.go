@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -131,4 +132,57 @@ func TestRegistryAddsAndReplacesKinds(t *testing.T) {
 	require.EqualError(t, err, "mine")
 	_, err = NewRegistry(Env{}).New(&scenarios.Fault{Name: "f", Kind: kind})
 	require.Error(t, err, "registries of two runs share nothing")
+}
+
+// limitedInstance records the limits asked for.
+type limitedInstance struct {
+	containerInstance
+	cpus   float64
+	memory int64
+}
+
+func (l *limitedInstance) LimitResources(_ context.Context, cpus float64, memory int64) (func(context.Context) error, error) {
+	l.cpus, l.memory = cpus, memory
+	*l.calls = append(*l.calls, l.name+".limit")
+	return func(context.Context) error { *l.calls = append(*l.calls, l.name+".unlimit"); return nil }, nil
+}
+
+func TestResourceFaults(t *testing.T) {
+	var calls []string
+	a := &limitedInstance{containerInstance: containerInstance{recInstance{name: "a", calls: &calls}}}
+	revert, err := inject(t, &scenarios.Fault{Kind: scenarios.FaultMemoryLimit, MemoryMB: 64}, envOf(a))
+	require.NoError(t, err)
+	assert.EqualValues(t, 64<<20, a.memory)
+	assert.Zero(t, a.cpus)
+	require.NoError(t, revert(context.Background()))
+	_, err = inject(t, &scenarios.Fault{Kind: scenarios.FaultCPUThrottle, CPUs: 0.25}, envOf(a))
+	require.NoError(t, err)
+	assert.InDelta(t, 0.25, a.cpus, 0)
+	assert.Equal(t, []string{"a.limit", "a.unlimit", "a.limit"}, calls)
+
+	_, err = inject(t, &scenarios.Fault{Name: "f", Kind: scenarios.FaultCPUThrottle, CPUs: 1}, envOf(&recInstance{name: "p", calls: &calls}))
+	require.ErrorContains(t, err, "use runtime: docker")
+}
+
+type netemInstance struct {
+	containerInstance
+	got []any
+}
+
+func (n *netemInstance) SetNetem(_ context.Context, delay, jitter time.Duration, loss, corrupt float64) (func(context.Context) error, error) {
+	n.got = []any{delay, jitter, loss, corrupt}
+	return func(context.Context) error { *n.calls = append(*n.calls, n.name+".unnetem"); return nil }, nil
+}
+
+func TestNetemFault(t *testing.T) {
+	var calls []string
+	a := &netemInstance{containerInstance: containerInstance{recInstance{name: "a", calls: &calls}}}
+	revert, err := inject(t, &scenarios.Fault{Kind: scenarios.FaultNetem, Latency: scenarios.Duration(50 * time.Millisecond),
+		Jitter: scenarios.Duration(time.Millisecond), LossPercent: 5, CorruptPercent: 1}, envOf(a))
+	require.NoError(t, err)
+	assert.Equal(t, []any{50 * time.Millisecond, time.Millisecond, 5.0, 1.0}, a.got)
+	require.NoError(t, revert(context.Background()))
+	assert.Equal(t, []string{"a.unnetem"}, calls)
+	_, err = inject(t, &scenarios.Fault{Name: "f", Kind: scenarios.FaultNetem, LossPercent: 1}, envOf(&recInstance{name: "p", calls: &calls}))
+	require.ErrorContains(t, err, "use runtime: docker")
 }

@@ -38,6 +38,8 @@ type Env struct {
 	Instances func(service, version string) []topology.Instance
 	// DefaultVersion of a service (its version before any rollout).
 	DefaultVersion func(service string) string
+	// Routers apply HTTP faults (nil: the runtime cannot; http.go).
+	Routers HTTPFaults
 }
 
 // Factory builds the injector of one fault.
@@ -60,6 +62,12 @@ func NewRegistry(env Env) *Registry {
 	r.Add(KindStop, func(f *scenarios.Fault) (Injector, error) { return stop(f, env), nil })
 	r.Add(KindStart, func(f *scenarios.Fault) (Injector, error) { return start(f, env), nil })
 	r.Add(KindRestart, func(f *scenarios.Fault) (Injector, error) { return restart(f, env), nil })
+	for _, kind := range scenarios.HTTPFaultKinds {
+		r.Add(kind, func(f *scenarios.Fault) (Injector, error) { return httpFault(f, env) })
+	}
+	r.Add(scenarios.FaultCPUThrottle, func(f *scenarios.Fault) (Injector, error) { return resourceLimit(f, env), nil })
+	r.Add(scenarios.FaultMemoryLimit, func(f *scenarios.Fault) (Injector, error) { return resourceLimit(f, env), nil })
+	r.Add(scenarios.FaultNetem, func(f *scenarios.Fault) (Injector, error) { return netem(f, env), nil })
 	return r
 }
 

@@ -163,6 +163,12 @@ func Describe(f *scenarios.Fault) string {
 		return fmt.Sprintf("%s: SIGSTOP %s for %s", f.Name, f.Target(), f.Duration)
 	case scenarios.FaultDown:
 		return fmt.Sprintf("%s: edge %s down", f.Name, f.Edge)
+	case scenarios.FaultHTTPAbort, scenarios.FaultHTTPDelay:
+		return describeHTTP(f)
+	case scenarios.FaultCPUThrottle, scenarios.FaultMemoryLimit:
+		return describeResource(f)
+	case scenarios.FaultNetem:
+		return fmt.Sprintf("%s: netem on %s: latency %s ±%s, loss %g%%, corrupt %g%%", f.Name, f.Target(), f.Latency, f.Jitter, f.LossPercent, f.CorruptPercent)
 	}
 	return fmt.Sprintf("%s: %s on %s", f.Name, f.Kind, f.Target())
 }

@@ -37,8 +37,12 @@ func (r *rehearsal) act(ctx context.Context, gen *traffic.Generator, desk *simul
 		wg.Go(func() { r.faults = faults.Run(actCtx, r.t0, r.sc.Faults, reg, steps, r.events) })
 	}
 	r.stats = gen.Wait()
-	r.events.Add(record.Event{Kind: record.EvTrafficStopped,
-		Message: fmt.Sprintf("%d requests sent, %d errors", r.stats.Sent, r.stats.Errors)})
+	msg := fmt.Sprintf("%d requests sent, %d errors", r.stats.Sent, r.stats.Errors)
+	if n := r.stats.NoPort; n > 0 { // traffic.Stats.NoPort
+		msg += fmt.Sprintf("; %d found no free local port (EADDRNOTAVAIL: ephemeral ports exhausted, "+
+			"sockets in TIME_WAIT; lower the rate or widen net.ipv4.ip_local_port_range)", n)
+	}
+	r.events.Add(record.Event{Kind: record.EvTrafficStopped, Message: msg})
 	stopActs()
 	wg.Wait()
 	return rolloutErr
@@ -47,7 +51,7 @@ func (r *rehearsal) act(ctx context.Context, gen *traffic.Generator, desk *simul
 // faultRegistry builds this run's faults: the built-in kinds on the
 // topology, the database kinds on its databases.
 func (r *rehearsal) faultRegistry() *faults.Registry {
-	reg := faults.NewRegistry(faults.Env{
+	env := faults.Env{
 		Toxiproxy: toxiclient.NewClient(r.topo.ToxiproxyURL()), ProxyName: r.topo.ProxyName,
 		Instances: r.topo.Instances,
 		DefaultVersion: func(s string) string {
@@ -56,7 +60,9 @@ func (r *rehearsal) faultRegistry() *faults.Registry {
 			}
 			return ""
 		},
-	})
+	}
+	env.Routers, _ = r.topo.(faults.HTTPFaults) // nil: HTTP faults fail saying the runtime cannot
+	reg := faults.NewRegistry(env)
 	r.db.AddFaults(reg)
 	return reg
 }

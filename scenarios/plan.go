@@ -30,6 +30,9 @@ func (f *Fault) Target() string {
 	if f.IsDatabaseFault() {
 		return f.dbTarget() // types_db.go
 	}
+	if slices.Contains(HTTPFaultKinds, f.Kind) && f.Service != "" {
+		return "service " + f.Service
+	}
 	if f.IsEdgeFault() || (f.Service == "" && f.Edge != "") {
 		from, to := ParseEdge(f.Edge)
 		if from == "" && to == "" {

@@ -374,7 +374,41 @@ type Fault struct {
 	// migrate: the SQL to run, and a query counting what must be zero before it.
 	SQL       string `yaml:"sql,omitempty" json:"sql,omitempty"`
 	VerifySQL string `yaml:"verify_sql,omitempty" json:"verify_sql,omitempty"`
+
+	// HTTP faults (http_abort, http_delay; validate_httpfaults.go), applied
+	// by the router of Service, or of Edge's dependency for requests from
+	// Edge's caller. http_delay waits Delay.
+	Status      int     `yaml:"status,omitempty" json:"status,omitempty"`             // http_abort: the status answered (default 503)
+	Percent     float64 `yaml:"percent,omitempty" json:"percent,omitempty"`           // share of matching requests hit (default 100)
+	MatchPath   string  `yaml:"match_path,omitempty" json:"match_path,omitempty"`     // only paths starting with it
+	MatchHeader string  `yaml:"match_header,omitempty" json:"match_header,omitempty"` // only requests with "Name" or "Name: value"
+	// Resource faults (docker runtime; validate_resources.go): limits set
+	// live on an instance's container, put back at the revert.
+	CPUs     float64 `yaml:"cpus,omitempty" json:"cpus,omitempty"`           // cpu_throttle: CPUs it may use (>= 0.01)
+	MemoryMB int64   `yaml:"memory_mb,omitempty" json:"memory_mb,omitempty"` // memory_limit: MB of memory, no swap (>= 6)
+	// netem (also latency, jitter): packets of the instance dropped or corrupted.
+	LossPercent    float64 `yaml:"loss_percent,omitempty" json:"loss_percent,omitempty"`
+	CorruptPercent float64 `yaml:"corrupt_percent,omitempty" json:"corrupt_percent,omitempty"`
 }
+
+// HTTP fault kinds, applied by a router.
+const (
+	FaultHTTPAbort = "http_abort"
+	FaultHTTPDelay = "http_delay"
+)
+
+// HTTPFaultKinds are the fault kinds a router applies.
+var HTTPFaultKinds = []string{FaultHTTPAbort, FaultHTTPDelay}
+
+// Resource fault kinds (docker runtime only).
+const (
+	FaultCPUThrottle = "cpu_throttle"
+	FaultMemoryLimit = "memory_limit"
+	FaultNetem       = "netem" // delay, loss, corruption of an instance's packets
+)
+
+// ResourceFaultKinds act on an instance's container: its limits, its network.
+var ResourceFaultKinds = []string{FaultCPUThrottle, FaultMemoryLimit, FaultNetem}
 
 // EdgeEnds splits Edge into its two service names.
 func (f *Fault) EdgeEnds() (from, to string) { return ParseEdge(f.Edge) }

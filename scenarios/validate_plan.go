@@ -13,12 +13,12 @@ var (
 	Strategies = []string{StrategyCanary, StrategyBlueGreen, StrategyRolling, StrategyPhased}
 	Rollbacks  = []string{"auto", "manual"}
 	Directions = []string{"downstream", "upstream", "both"}
-	FaultKinds = append(append(slices.Clone(ToxicKinds), FaultDown, FaultKill, FaultPause, FaultPartition, FaultStop, FaultRestart), DatabaseFaultKinds...)
+	FaultKinds = append(append(append(append(slices.Clone(ToxicKinds), FaultDown, FaultKill, FaultPause, FaultPartition, FaultStop, FaultRestart), DatabaseFaultKinds...), HTTPFaultKinds...), ResourceFaultKinds...)
 	// containerFaultKinds exist on the docker runtime only.
-	containerFaultKinds = []string{FaultPartition, FaultStop, FaultRestart}
+	containerFaultKinds = []string{FaultPartition, FaultStop, FaultRestart, FaultCPUThrottle, FaultMemoryLimit, FaultNetem}
 	ExpectationKinds    = []string{ExpectRolloutOutcome, ExpectRollbackWithin, ExpectAvailability, ExpectP99Latency, ExpectCanaryPower, ExpectSLOBurn, ExpectRTO, ExpectBreaker, ExpectRetries, ExpectRPO, ExpectNoSplitBrain, ExpectReplicationLag, ExpectBackupRestore, ExpectMigration, ExpectVersionSkew, ExpectAlertFires, ExpectAlertSilent, ExpectJourneySuccess}
 	Outcomes            = []string{"promoted", "rolled_back", "none"}
-	instanceFaultKinds  = []string{FaultKill, FaultPause, FaultPartition, FaultStop, FaultRestart}
+	instanceFaultKinds  = []string{FaultKill, FaultPause, FaultPartition, FaultStop, FaultRestart, FaultCPUThrottle, FaultMemoryLimit, FaultNetem}
 )
 
 func (c *checker) traffic() {
@@ -177,7 +177,7 @@ func (c *checker) fault(f *Fault, p string) {
 		if f.Service != "" {
 			c.at(p+".service", "%s faults act on an edge, not a service; remove service (kill and pause take service)", f.Kind)
 		}
-	} else {
+	} else if !c.httpFault(f, p) { // validate_httpfaults.go
 		c.faultInstance(f, p)
 		if f.Edge != "" {
 			c.at(p+".edge", "%s acts on an instance, not an edge; write service: and instance: instead", f.Kind)
@@ -200,6 +200,7 @@ func (c *checker) fault(f *Fault, p string) {
 		}
 	}
 	c.faultAttrs(f, p)
+	c.resourceFault(f, p) // validate_resources.go
 	if f.Duration == 0 {
 		c.at(p+".duration", "is missing; write how long the fault lasts, e.g. duration: 10s")
 	}
@@ -270,10 +271,10 @@ func (c *checker) faultInstance(f *Fault, p string) {
 
 func (c *checker) faultAttrs(f *Fault, p string) {
 	attrs := []faultAttr{
-		{"latency", f.Latency != 0, []string{FaultLatency}},
-		{"jitter", f.Jitter != 0, []string{FaultLatency}},
+		{"latency", f.Latency != 0, []string{FaultLatency, FaultNetem}},
+		{"jitter", f.Jitter != 0, []string{FaultLatency, FaultNetem}},
 		{"rate_kbps", f.RateKBps != 0, []string{FaultBandwidth}},
-		{"delay", f.Delay != 0, []string{FaultSlowClose, FaultSlicer}},
+		{"delay", f.Delay != 0, []string{FaultSlowClose, FaultSlicer, FaultHTTPDelay}},
 		{"timeout", f.Timeout != 0, []string{FaultTimeout, FaultResetPeer}},
 		{"average_size", f.AverageSize != 0, []string{FaultSlicer}},
 		{"size_variation", f.SizeVariation != 0, []string{FaultSlicer}},
@@ -281,6 +282,14 @@ func (c *checker) faultAttrs(f *Fault, p string) {
 		{"restart_after", f.RestartAfter != 0, []string{FaultKill}},
 		{"instance", f.Instance != 0, instanceFaultKinds},
 		{"version", f.Version != "", instanceFaultKinds},
+		{"status", f.Status != 0, []string{FaultHTTPAbort}},
+		{"percent", f.Percent != 0, HTTPFaultKinds},
+		{"match_path", f.MatchPath != "", HTTPFaultKinds},
+		{"match_header", f.MatchHeader != "", HTTPFaultKinds},
+		{"cpus", f.CPUs != 0, []string{FaultCPUThrottle}},
+		{"memory_mb", f.MemoryMB != 0, []string{FaultMemoryLimit}},
+		{"loss_percent", f.LossPercent != 0, []string{FaultNetem}},
+		{"corrupt_percent", f.CorruptPercent != 0, []string{FaultNetem}},
 	}
 	for _, a := range attrs {
 		if a.set && !slices.Contains(a.kinds, f.Kind) {

@@ -153,7 +153,7 @@ func TestInvalid(t *testing.T) {
 		{"bandwidth needs rate", base + "faults:\n  - kind: bandwidth\n    edge: a -> b\n    duration: 1s\n", "kind: bandwidth", "needs rate_kbps greater than 0"},
 		{"limit_data needs bytes", base + "faults:\n  - kind: limit_data\n    edge: a -> b\n    duration: 1s\n", "kind: limit_data", "needs bytes greater than 0"},
 		{"slicer needs average size", base + "faults:\n  - kind: slicer\n    edge: a -> b\n    duration: 1s\n", "kind: slicer", "needs average_size greater than 0"},
-		{"attribute of another kind", base + "faults:\n  - kind: down\n    edge: a -> b\n    duration: 1s\n    latency: 5ms\n", "5ms", "applies to latency faults, not down"},
+		{"attribute of another kind", base + "faults:\n  - kind: down\n    edge: a -> b\n    duration: 1s\n    latency: 5ms\n", "5ms", "applies to latency and netem faults, not down"},
 		{"toxicity above 1", base + "faults:\n  - kind: latency\n    edge: a -> b\n    latency: 5ms\n    duration: 1s\n    toxicity: 1.5\n", "1.5", "1.5 is not a share of connections"},
 		{"direction unknown", base + "faults:\n  - kind: latency\n    edge: a -> b\n    latency: 5ms\n    duration: 1s\n    direction: sideways\n", "sideways", `unknown direction "sideways"; valid ones are: downstream, upstream, both`},
 		{"kill needs service", base + "faults:\n  - kind: kill\n    duration: 1s\n", "kind: kill", "faults[0].service: is missing; write e.g. service: payments"},

@@ -43,3 +43,14 @@ func TestClassify(t *testing.T) {
 		})
 	}
 }
+
+// A dial that found no free local port is counted apart, so that the run
+// can say why (ephemeral ports exhausted) instead of a bare error.
+func TestFailureNoPort(t *testing.T) {
+	noPort := &url.Error{Op: "Get", URL: "u", Err: &net.OpError{Op: "dial", Net: "tcp",
+		Err: os.NewSyscallError("connect", syscall.EADDRNOTAVAIL)}}
+	r := failure(noPort, context.Background())
+	assert.True(t, r.noPort)
+	assert.Equal(t, record.ErrOther, r.err)
+	assert.False(t, failure(os.NewSyscallError("connect", syscall.ECONNREFUSED), context.Background()).noPort)
+}

@@ -23,6 +23,10 @@ type Stats struct {
 	Errors    int64 // completed with a transport error or a status >= 500
 	Dropped   int64 // not sent because MaxInFlight was reached; each one a failed sample
 	Canceled  int64 // sent, then cut because the context given to Start ended; not recorded
+	// NoPort counts requests whose connection could not be made because no
+	// local port was free (EADDRNOTAVAIL: ephemeral ports exhausted, most
+	// likely by sockets in TIME_WAIT after connections were not reused).
+	NoPort int64
 
 	Start   time.Time // time zero of the schedule: request i was due at Start + i/Rate
 	End     time.Time // when sending stopped: Start+Duration (later if the harness fell behind, earlier after Stop)
@@ -60,11 +64,11 @@ type Generator struct {
 	wg        sync.WaitGroup // goroutines sending requests
 	schedDone chan struct{}
 
-	inflight                                 atomic.Int64
-	sent, completed, errs, dropped, canceled atomic.Int64
-	lagSum, lagMax                           atomic.Int64
-	waitOnce                                 sync.Once
-	stats                                    Stats
+	inflight                                         atomic.Int64
+	sent, completed, errs, dropped, canceled, noPort atomic.Int64
+	lagSum, lagMax                                   atomic.Int64
+	waitOnce                                         sync.Once
+	stats                                            Stats
 }
 
 type headerField struct {
@@ -161,6 +165,7 @@ func (g *Generator) Wait() Stats {
 			Errors:    g.errs.Load(),
 			Dropped:   g.dropped.Load(),
 			Canceled:  g.canceled.Load(),
+			NoPort:    g.noPort.Load(),
 			Start:     g.start,
 			End:       g.end,
 			Drained:   drained,
@@ -333,6 +338,9 @@ func (g *Generator) do(j job) {
 	})
 	if r.err != record.ErrNone || r.status >= 500 {
 		g.errs.Add(1)
+	}
+	if r.noPort {
+		g.noPort.Add(1)
 	}
 	g.completed.Add(1)
 }

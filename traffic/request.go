@@ -46,6 +46,7 @@ type result struct {
 	version  string
 	instance string
 	canceled bool // cut by the caller's context: not the system's doing
+	noPort   bool // the dial found no free local port (EADDRNOTAVAIL)
 }
 
 // send performs req and reads the whole response body, so that latency
@@ -77,7 +78,7 @@ func failure(err error, parent context.Context) result {
 	if parent.Err() != nil && errors.Is(err, context.Canceled) {
 		return result{canceled: true}
 	}
-	return result{err: classify(err)}
+	return result{err: classify(err), noPort: errors.Is(err, syscall.EADDRNOTAVAIL)}
 }
 
 // classify maps a transport error to the recorder's kinds.

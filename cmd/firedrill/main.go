@@ -70,5 +70,6 @@ hold. It ends with a readiness report and an exit code:
 	root.AddCommand(newPowerCmd())
 	root.AddCommand(newHistoryCmd(), newGateCmd(), newAuditCmd()) // history.go
 	root.AddCommand(newSimulateCmd())                             // simulate.go
+	root.AddCommand(newNetemCmd())                                // netem.go: the docker runtime's netem helper
 	return root
 }

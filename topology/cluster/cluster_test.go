@@ -156,6 +156,10 @@ func (f fakeDP) Weights(context.Context, string) (map[string]int, error) {
 
 func (f fakeDP) SetCohorts(context.Context, string, router.Cohorts) error { return nil }
 func (f fakeDP) SetMirror(context.Context, string, string, int) error     { return nil }
+func (f fakeDP) AddHTTPFault(context.Context, string, router.HTTPFault) error {
+	return nil
+}
+func (f fakeDP) RemoveHTTPFault(context.Context, string, string) error { return nil }
 
 func (f fakeDP) StartSynthetic(_ context.Context, service, version string, _ float64, paths []string) (func(), error) {
 	f.log("synthetic %s %s %v", service, version, paths)

@@ -82,6 +82,10 @@ type DataPlane interface {
 	SetCohorts(ctx context.Context, service string, c router.Cohorts) error
 	SetMirror(ctx context.Context, service, version string, percent int) error
 	StartSynthetic(ctx context.Context, service, version string, rate float64, paths []string) (stop func(), err error)
+	// AddHTTPFault applies an HTTP fault in the service's router (replacing
+	// one with the same ID); RemoveHTTPFault takes it out.
+	AddHTTPFault(ctx context.Context, service string, f router.HTTPFault) error
+	RemoveHTTPFault(ctx context.Context, service, id string) error
 
 	// Close stops routing (no new request reaches an instance being
 	// stopped), after the routers' last samples and events are in.

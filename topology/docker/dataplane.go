@@ -122,6 +122,8 @@ func (d *dataplane) handler() http.Handler {
 	mux.HandleFunc("PUT /v1/routers/{svc}/mirror", d.withRouter(d.setMirror))
 	mux.HandleFunc("POST /v1/routers/{svc}/synthetic", d.withRouter(d.startSynthetic))
 	mux.HandleFunc("DELETE /v1/synthetic/{id}", d.stopSynthetic)
+	mux.HandleFunc("PUT /v1/routers/{svc}/faults/{id}", d.withRouter(d.putFault))
+	mux.HandleFunc("DELETE /v1/routers/{svc}/faults/{id}", d.withRouter(d.deleteFault))
 	mux.HandleFunc("GET /v1/poll", d.poll)
 	return mux
 }

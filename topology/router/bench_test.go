@@ -89,3 +89,25 @@ func BenchmarkPick(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkServeHTTPUnmatchedFault is BenchmarkServeHTTP with an HTTP fault
+// installed that matches no request (another caller's edge): the cost of
+// looking at faults on every request.
+func BenchmarkServeHTTPUnmatchedFault(b *testing.B) {
+	r := benchRouter(b)
+	if err := r.AddFault(HTTPFault{ID: "f", Caller: "elsewhere", Abort: 503}); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			req := httptest.NewRequest(http.MethodGet, "http://svc/x", nil)
+			w := httptest.NewRecorder()
+			r.ServeHTTP(w, req)
+			if w.Code != http.StatusOK {
+				b.Errorf("status %d", w.Code)
+				return
+			}
+		}
+	})
+}

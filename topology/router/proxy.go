@@ -18,6 +18,9 @@ import (
 func (r *Router) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	start := time.Now()
 	caller := r.callerIdx(req.Header.Get(HeaderCaller))
+	if fs := r.faults.load(); fs != nil && r.applyFaults(w, req, fs, start, caller) {
+		return
+	}
 	b := r.pick(req)
 	if b == nil {
 		w.Header().Set(HeaderRouter, NoHealthyBackend)
@@ -63,7 +66,11 @@ func (r *Router) upstreamError(b *backend, w http.ResponseWriter, req *http.Requ
 	w.Header().Set(HeaderBackend, b.Name)
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.WriteHeader(http.StatusBadGateway)
-	_, _ = io.WriteString(w, "firedrill router "+r.cfg.Service+": backend "+b.Name+": "+kindName(kind)+"\n")
+	what := kindName(kind)
+	if errors.Is(err, syscall.EADDRNOTAVAIL) {
+		what = noPortMessage
+	}
+	_, _ = io.WriteString(w, "firedrill router "+r.cfg.Service+": backend "+b.Name+": "+what+"\n")
 }
 
 // observe records one Hop sample; the version and instance are the chosen
@@ -155,6 +162,10 @@ func abortKind(upstream, caller context.Context) record.ErrKind {
 		return record.ErrConnReset
 	}
 }
+
+// noPortMessage explains a dial that found no free local port.
+const noPortMessage = "no free local port to connect from (EADDRNOTAVAIL: ephemeral ports exhausted by sockets in TIME_WAIT); " +
+	"connections should be reused: look for callers that close them, or widen net.ipv4.ip_local_port_range"
 
 func kindName(k record.ErrKind) string {
 	switch k {

@@ -125,6 +125,8 @@ type Router struct {
 
 	// shadow runs mirrored and synthetic requests (see shadow.go).
 	shadow tracker
+	// faults are the HTTP faults applied to requests (see httpfault.go).
+	faults httpFaults
 
 	closeOnce sync.Once
 }
