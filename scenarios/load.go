@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"os"
@@ -38,6 +39,10 @@ func LoadFor(path, runtime string) (*Scenario, error) {
 func Parse(file string, data []byte) (*Scenario, error) { return parseFor(file, data, "") }
 
 func parseFor(file string, data []byte, runtime string) (*Scenario, error) {
+	data, err := normalizeText(file, data) // text.go: BOM, CRLF, UTF-16
+	if err != nil {
+		return nil, err
+	}
 	body, err := parseYAML(file, data)
 	if err != nil {
 		return nil, err
@@ -52,14 +57,8 @@ func parseFor(file string, data []byte, runtime string) (*Scenario, error) {
 	zeros := s.explicitZeros(d.pos) // zeros.go: start_at: 0 means at once
 	s.ApplyDefaults()
 	s.keepZeros(zeros, d.pos)
-	errs := d.errs
-	if err := s.Validate(); err != nil {
-		var es *Errors
-		if errors.As(err, &es) {
-			errs = append(errs, *es...)
-		}
-	}
-	if err := errs.orNil(); err != nil {
+	errs := append(d.errs, s.validate()...)
+	if err := errs.bounded(); err != nil {
 		return nil, err
 	}
 	return s, nil
@@ -79,7 +78,7 @@ func parseYAML(file string, data []byte) (body ast.Node, err error) {
 	}
 	f, perr := parser.ParseBytes(data, 0)
 	if perr != nil {
-		return nil, syntaxError(file, perr)
+		return nil, syntaxError(file, data, perr)
 	}
 	var docs []*ast.DocumentNode
 	for _, doc := range f.Docs {
@@ -102,7 +101,10 @@ func parseYAML(file string, data []byte) (body ast.Node, err error) {
 
 // syntaxError turns a goccy error into a positioned one, without goccy's
 // source excerpt (the message already says file:line:col).
-func syntaxError(file string, err error) error {
+func syntaxError(file string, data []byte, err error) error {
+	if at, open, ok := unclosedFlow(data); ok {
+		return single(file, at.line, at.col, err, "this %s is never closed; end the list or mapping with %s (on this line, or before the next key)", open, closerOf(open))
+	}
 	var ye yaml.Error
 	if !errors.As(err, &ye) || ye.GetToken() == nil || ye.GetToken().Position == nil {
 		return single(file, 1, 1, err, "this is not valid YAML: %v", err)
@@ -112,7 +114,7 @@ func syntaxError(file string, err error) error {
 	if m := duplicateKey.FindStringSubmatch(msg); m != nil {
 		msg = fmt.Sprintf("%s is already defined on line %s; a key may appear once per mapping (two services cannot share a name); rename or remove this one", m[1], m[2])
 	} else {
-		msg = "this is not valid YAML: " + msg
+		msg = "this is not valid YAML: " + msg + missingSpace(lineAt(data, p.Line))
 	}
 	return single(file, p.Line, p.Column, err, "%s", msg)
 }
@@ -137,4 +139,19 @@ func binaryAt(data []byte) (pos, bool) {
 		i += size
 	}
 	return pos{}, false
+}
+
+// lineAt is line n (1-based) of data, "" past its end.
+func lineAt(data []byte, n int) string {
+	for i := 1; i < n; i++ {
+		nl := bytes.IndexByte(data, '\n')
+		if nl < 0 {
+			return ""
+		}
+		data = data[nl+1:]
+	}
+	if nl := bytes.IndexByte(data, '\n'); nl >= 0 {
+		data = data[:nl]
+	}
+	return string(data)
 }

@@ -19,10 +19,14 @@ type source struct {
 // A loaded scenario's errors point at file:line:col; one built in code gets
 // "<scenario>: path: message" (or File: ...). Call ApplyDefaults first:
 // Validate checks values as they are and does not fill them in.
-func (s *Scenario) Validate() error {
-	c := &checker{s: s, file: s.File, src: s.src, said: map[string]bool{}}
+func (s *Scenario) Validate() error { return s.validate().bounded() }
+
+// validate is Validate without the bound on the number of problems, for
+// Parse to merge with the decoder's.
+func (s *Scenario) validate() Errors {
+	c := &checker{s: s, file: s.File, src: s.src, said: map[string]bool{}, byName: s.serviceIndex()}
 	c.scenario()
-	return c.errs.orNil()
+	return c.errs
 }
 
 // checker collects problems; every check reports by path ("faults[1].edge")
@@ -33,7 +37,22 @@ type checker struct {
 	src  *source
 	errs Errors
 	said map[string]bool
+	// byName finds services in constant time (Scenario.Service scans,
+	// which made validation quadratic in the number of services).
+	byName map[string]*Service
 }
+
+// written says whether the file gives a value at path.
+func (c *checker) written(path string) bool {
+	if c.src == nil {
+		return false
+	}
+	_, ok := c.src.pos.val[path]
+	return ok
+}
+
+// lookup is Scenario.Service through the checker's index.
+func (c *checker) lookup(name string) *Service { return c.byName[name] }
 
 // at reports a problem with the value at path.
 func (c *checker) at(path, format string, args ...any) { c.report(path, false, format, args...) }
@@ -58,11 +77,11 @@ func (c *checker) report(path string, preferKey bool, format string, args ...any
 		return
 	}
 	c.said[path] = true
-	msg := fmt.Sprintf(format, args...)
+	msg := fmt.Sprintf(format, clipArgs(args)...)
 	if path != "" {
 		msg = path + ": " + msg
 	}
-	e := &Error{File: c.file, Msg: msg}
+	e := &Error{File: c.file, Msg: boundMsg(msg)}
 	if c.src != nil {
 		if at, ok := c.src.pos.lookup(path, preferKey); ok {
 			e.Line, e.Col = at.line, at.col
@@ -101,6 +120,7 @@ func (c *checker) scenario() {
 	c.lagGates() // validate_db.go
 	c.faults()
 	c.expectations()
+	c.limits() // validate_limits.go
 }
 
 // negativeDurations reports every negative duration, wherever it is; only
@@ -148,7 +168,7 @@ func (c *checker) serviceRef(path, name, example string) bool {
 		c.at(path, "is missing; write e.g. %s (%s)", example, c.listServices())
 		return false
 	}
-	if c.s.Service(name) != nil {
+	if c.lookup(name) != nil {
 		return true
 	}
 	if len(c.s.Services) == 0 {

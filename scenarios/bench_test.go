@@ -1,0 +1,52 @@
+package scenarios
+
+import (
+	"fmt"
+	"strings"
+	"syscall"
+	"testing"
+)
+
+// manyServices is a scenario of n services, each depending on the next two
+// (a long chain, so that cycle detection walks deep), with a cycle back to
+// the first when cyclic.
+func manyServices(n int, cyclic bool) []byte {
+	var b strings.Builder
+	b.Grow(n * 80)
+	b.WriteString("name: big\nservices:\n")
+	for i := range n {
+		fmt.Fprintf(&b, "  s%d:\n    fixture: httpsvc\n", i)
+		switch {
+		case i+2 < n:
+			fmt.Fprintf(&b, "    depends_on: [s%d, s%d]\n", i+1, i+2)
+		case i+1 < n:
+			fmt.Fprintf(&b, "    depends_on: [s%d]\n", i+1)
+		case cyclic:
+			b.WriteString("    depends_on: [s0]\n")
+		}
+	}
+	b.WriteString("traffic: {entry: s0, rate: 10, duration: 30s}\n")
+	return []byte(b.String())
+}
+
+func benchmarkValidate(b *testing.B, n int) {
+	data := manyServices(n, false)
+	b.ReportAllocs()
+	b.SetBytes(int64(len(data)))
+	for b.Loop() {
+		if _, err := Parse("big.yaml", data); err != nil {
+			b.Fatal(err)
+		}
+	}
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) == nil {
+		b.ReportMetric(float64(ru.Maxrss)/1024, "maxrss-MB")
+	}
+}
+
+// Load (decode + defaults + validation) of n services; the target is 50k
+// in <= 2 s and <= 300 MB (maxrss-MB is the whole test process's peak).
+func BenchmarkValidate5k(b *testing.B)  { benchmarkValidate(b, 5000) }
+func BenchmarkValidate10k(b *testing.B) { benchmarkValidate(b, 10000) }
+func BenchmarkValidate20k(b *testing.B) { benchmarkValidate(b, 20000) }
+func BenchmarkValidate50k(b *testing.B) { benchmarkValidate(b, 50000) }
