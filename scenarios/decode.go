@@ -28,6 +28,18 @@ type decoder struct {
 	merged map[*ast.MappingNode][]entry
 	// use is the alias being decoded through, if any (aliases.go).
 	use *useSite
+	// fieldsOf caches yamlFields per struct type (50,000 services are
+	// 50,000 Service structs).
+	fieldsOf map[reflect.Type][]field
+}
+
+func (d *decoder) fields(t reflect.Type) []field {
+	if fs, ok := d.fieldsOf[t]; ok {
+		return fs
+	}
+	fs := yamlFields(t)
+	d.fieldsOf[t] = fs
+	return fs
 }
 
 var (
@@ -41,7 +53,7 @@ const maxAliasHops = 16
 
 func newDecoder(file string) *decoder {
 	return &decoder{file: file, pos: newPositions(), failed: map[string]bool{}, anchors: map[string]ast.Node{},
-		merged: map[*ast.MappingNode][]entry{}}
+		merged: map[*ast.MappingNode][]entry{}, fieldsOf: map[reflect.Type][]field{}}
 }
 
 // fail records a problem at node n (its value) for path.
@@ -390,7 +402,7 @@ func keysOf(fields []field) []string {
 }
 
 func (d *decoder) decodeStruct(m *ast.MappingNode, v reflect.Value, path string) {
-	fields := yamlFields(v.Type())
+	fields := d.fields(v.Type())
 	for _, e := range d.entries(m, path) {
 		restore := d.enter(e.use)
 		d.decodeEntry(e, fields, v, path)

@@ -11,7 +11,6 @@ import (
 
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
-	"github.com/goccy/go-yaml/parser"
 )
 
 // Load reads, decodes, defaults and validates a scenario file. Every problem
@@ -76,7 +75,7 @@ func parseYAML(file string, data []byte) (body ast.Node, err error) {
 	if at, ok := binaryAt(data); ok {
 		return nil, single(file, at.line, at.col, nil, "this is not a text file (it has a NUL byte or invalid UTF-8 here); a scenario is YAML text")
 	}
-	f, perr := parser.ParseBytes(data, 0)
+	f, perr := parseFile(data) // chunks.go
 	if perr != nil {
 		return nil, syntaxError(file, data, perr)
 	}

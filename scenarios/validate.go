@@ -39,7 +39,20 @@ type checker struct {
 	said map[string]bool
 	// byName finds services in constant time (Scenario.Service scans,
 	// which made validation quadratic in the number of services).
-	byName map[string]*Service
+	byName   map[string]*Service
+	fieldsOf map[reflect.Type][]field // yamlFields per type
+}
+
+func (c *checker) fields(t reflect.Type) []field {
+	if fs, ok := c.fieldsOf[t]; ok {
+		return fs
+	}
+	if c.fieldsOf == nil {
+		c.fieldsOf = map[reflect.Type][]field{}
+	}
+	fs := yamlFields(t)
+	c.fieldsOf[t] = fs
+	return fs
 }
 
 // written says whether the file gives a value at path.
@@ -144,7 +157,7 @@ func (c *checker) negativeDurations(v reflect.Value, path string) {
 				}
 			}
 		}
-		for _, f := range yamlFields(t) {
+		for _, f := range c.fields(t) {
 			fv := v.Field(f.index)
 			p := child(path, f.key)
 			if fv.Type() == durationType {
