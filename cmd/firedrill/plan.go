@@ -9,7 +9,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/firedrill/firedrill"
 	"github.com/firedrill/firedrill/scenarios"
 )
 
@@ -19,9 +18,9 @@ func newPlanCmd() *cobra.Command {
 		Short: "Print the timeline of rollout steps, faults and checks (a dry run: starts nothing)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			sc, err := scenarios.Load(args[0])
+			sc, err := loadScenario(cmd.Context(), args[0], "") // load.go
 			if err != nil {
-				return &exitError{code: firedrill.ExitInvalid, err: err}
+				return err
 			}
 			printPlan(cmd.OutOrStdout(), sc)
 			return nil

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 
@@ -9,7 +10,6 @@ import (
 
 	"github.com/firedrill/firedrill"
 	"github.com/firedrill/firedrill/reports"
-	"github.com/firedrill/firedrill/scenarios"
 )
 
 func newRunCmd() *cobra.Command {
@@ -29,9 +29,9 @@ While a rollout runs, its gates and alerts take live decisions from another term
 firedrill approve|reject|decide RUN (see --control).`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			sc, err := scenarios.LoadFor(args[0], runtime)
+			sc, err := loadScenario(cmd.Context(), args[0], runtime) // load.go: exit 2, or 130 on a signal
 			if err != nil {
-				return &exitError{code: firedrill.ExitInvalid, err: err}
+				return err
 			}
 			opts := firedrill.Options{Runtime: runtime, OutDir: out, SeedSet: cmd.Flags().Changed("seed"), Seed: seed, Control: control}
 			if report != "" {
@@ -86,7 +86,10 @@ func newValidateCmd() *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			bad := 0
 			for _, f := range args {
-				if _, err := scenarios.Load(f); err != nil {
+				if _, err := loadScenario(cmd.Context(), f, ""); err != nil {
+					if ee := (*exitError)(nil); errors.As(err, &ee) && ee.code == firedrill.ExitInterrupted {
+						return err
+					}
 					bad++
 					fmt.Fprintln(os.Stderr, err)
 					continue
