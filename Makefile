@@ -20,6 +20,7 @@ lint:
 MODULE   := $(shell $(GO) list -m)
 test: lint
 	$(GO) test -race -timeout 15m $$($(GO) list ./... | grep -vx '$(MODULE)')
+	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 20s ./scenarios/
 	$(GO) test -timeout 25m $(MODULE)
 
 # The example scenarios end to end through the real binary.
