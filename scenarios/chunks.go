@@ -1,6 +1,8 @@
 package scenarios
 
 import (
+	"fmt"
+
 	"github.com/goccy/go-yaml/ast"
 	"github.com/goccy/go-yaml/lexer"
 	"github.com/goccy/go-yaml/parser"
@@ -19,18 +21,78 @@ const (
 )
 
 // parseFile parses a single-document file, in pieces when one mapping
-// in it is large.
-func parseFile(data []byte) (*ast.File, error) {
+// in it is large. The pieces after the first of that mapping come back
+// unparsed (lazy) when the mapping is services:, for the decoder to parse
+// one at a time, so that only one piece's tokens and tree are in memory
+// at once; otherwise they are parsed and joined here.
+func parseFile(data []byte) (*ast.File, *lazyPieces, error) {
 	tks := lexer.Tokenize(string(data))
 	if len(tks) >= chunkMinTokens {
-		if body, ok, err := parseChunked(tks); ok {
+		if body, lazy, ok, err := parseChunked(tks); ok {
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
-			return &ast.File{Docs: []*ast.DocumentNode{{Body: body}}}, nil
+			if lazy.target != servicesOf(body) {
+				if err := lazy.joinAll(); err != nil {
+					return nil, nil, err
+				}
+				lazy = nil
+			}
+			return &ast.File{Docs: []*ast.DocumentNode{{Body: body}}}, lazy, nil
 		}
 	}
-	return parser.Parse(tks, 0)
+	f, err := parser.Parse(tks, 0)
+	return f, nil, err
+}
+
+// lazyPieces are the unparsed runs of entries of one large block mapping
+// (target), in file order.
+type lazyPieces struct {
+	tks    token.Tokens // the file's, with the chain cut between pieces
+	target *ast.MappingNode
+	pieces []piece
+}
+
+// piece is a run tks[from:to] of whole entries, from line line.
+type piece struct{ from, to, line int }
+
+// parse parses piece i alone; its tokens are dropped from the file's
+// list, so that they are garbage once its tree is.
+func (l *lazyPieces) parse(i int) (*ast.MappingNode, error) {
+	p := l.pieces[i]
+	m, err := parsePiece(l.tks[p.from:p.to])
+	clear(l.tks[p.from:p.to])
+	if err == nil && m == nil {
+		err = fmt.Errorf("lines from %d do not continue the mapping above them", p.line)
+	}
+	return m, err
+}
+
+// joinAll parses every piece into the target mapping.
+func (l *lazyPieces) joinAll() error {
+	for i := range l.pieces {
+		m, err := l.parse(i)
+		if err != nil {
+			return err
+		}
+		l.target.Values = append(l.target.Values, m.Values...)
+	}
+	l.pieces = nil
+	return nil
+}
+
+// servicesOf is the block mapping under the top-level key services, if any.
+func servicesOf(body ast.Node) *ast.MappingNode {
+	top, ok := body.(*ast.MappingNode)
+	if !ok {
+		return nil
+	}
+	for _, mv := range top.Values {
+		if mv != nil && mv.Key != nil && mv.Key.GetToken() != nil && mv.Key.GetToken().Value == "services" {
+			return lastMapping(&ast.MappingNode{Values: []*ast.MappingValueNode{mv}})
+		}
+	}
+	return nil
 }
 
 // keyStarts are the indexes of tokens that start a block-mapping entry:
@@ -61,12 +123,13 @@ func keyStarts(tks token.Tokens) (starts []int, ok bool) {
 	return starts, true
 }
 
-// parseChunked parses tks in pieces around its largest top-level block
-// mapping; ok is false when the file has no such mapping worth it.
-func parseChunked(tks token.Tokens) (ast.Node, bool, error) {
+// parseChunked parses the start and the end of tks around its largest
+// top-level block mapping, and returns the pieces in between unparsed; ok
+// is false when the file has no mapping worth it.
+func parseChunked(tks token.Tokens) (ast.Node, *lazyPieces, bool, error) {
 	starts, ok := keyStarts(tks)
 	if !ok || len(starts) == 0 {
-		return nil, false, nil
+		return nil, nil, false, nil
 	}
 	top := tks[starts[0]].Position.Column
 	// The top-level entries, and the nested keys one level in.
@@ -85,39 +148,46 @@ func parseChunked(tks token.Tokens) (ast.Node, bool, error) {
 		}
 	}
 	if len(bestKids) < 2*chunkKeys {
-		return nil, false, nil
+		return nil, nil, false, nil
 	}
-	// Pieces: [start .. first chunkKeys children), each next chunkKeys
-	// children, then [end of that entry .. end of file).
 	var cuts []int
 	for k := chunkKeys; k < len(bestKids); k += chunkKeys {
 		cuts = append(cuts, bestKids[k])
 	}
 	end := tops[best+1]
-	head, err := parsePiece(tks[:cuts[0]])
-	if err != nil || head == nil {
-		return nil, err != nil, err
-	}
-	inner := lastMapping(head)
-	if inner == nil {
-		return nil, false, nil
-	}
 	cuts = append(cuts, end)
+	lazy := &lazyPieces{tks: tks}
+	// Cut the token chain between pieces, so that no tree keeps every
+	// token of the file alive.
 	for c := 0; c+1 < len(cuts); c++ {
-		m, err := parsePiece(tks[cuts[c]:cuts[c+1]])
-		if err != nil || m == nil {
-			return nil, err != nil, err
-		}
-		inner.Values = append(inner.Values, m.Values...)
+		lazy.pieces = append(lazy.pieces, piece{from: cuts[c], to: cuts[c+1], line: tks[cuts[c]].Position.Line})
+		unlink(tks, cuts[c])
+	}
+	unlink(tks, end)
+	head, err := parsePiece(tks[:cuts[0]])
+	clear(tks[:cuts[0]])
+	if err != nil || head == nil {
+		return nil, nil, err != nil, err
+	}
+	if lazy.target = lastMapping(head); lazy.target == nil {
+		return nil, nil, false, nil
 	}
 	if end < len(tks) {
 		rest, err := parsePiece(tks[end:])
+		clear(tks[end:])
 		if err != nil || rest == nil {
-			return nil, err != nil, err
+			return nil, nil, err != nil, err
 		}
 		head.Values = append(head.Values, rest.Values...)
 	}
-	return head, true, nil
+	return head, lazy, true, nil
+}
+
+// unlink cuts the chain of tokens before tks[i].
+func unlink(tks token.Tokens, i int) {
+	if i > 0 && i < len(tks) {
+		tks[i-1].Next, tks[i].Prev = nil, nil
+	}
 }
 
 // childKeys are the entry starts in (from, to) one level in from the entry
@@ -186,4 +256,35 @@ func lastMapping(m *ast.MappingNode) *ast.MappingNode {
 		return nil
 	}
 	return nil
+}
+
+// decodeLazyServices parses and decodes the remaining pieces of services:
+// one at a time; each piece's tree is garbage once decoded.
+func (d *decoder) decodeLazyServices(s *Scenario, path string) {
+	lazy := d.lazy
+	d.lazy = nil
+	for i := range lazy.pieces {
+		m, err := lazy.parseSafely(i)
+		if err != nil {
+			d.syntax = syntaxError(d.file, d.data, err)
+			return
+		}
+		d.collectAnchors(m, 0)
+		for _, e := range d.entries(m, path) {
+			restore := d.enter(e.use)
+			d.decodeService(e, s, path)
+			restore()
+		}
+	}
+}
+
+// parseSafely is parse, with a crash of the parser as an error (as in
+// parseYAML).
+func (l *lazyPieces) parseSafely(i int) (m *ast.MappingNode, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			m, err = nil, fmt.Errorf("the parser failed: %v", r)
+		}
+	}()
+	return l.parse(i)
 }

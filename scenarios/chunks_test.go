@@ -12,14 +12,26 @@ import (
 
 // A large mapping parsed in pieces is the same tree as parsed whole.
 func TestChunkedParseIsTheWholeParse(t *testing.T) {
-	data := "x-base: &base {fixture: httpsvc}\n" + string(manyServices(1500, false)) + "# a comment\nruntime: local\n"
+	data := string(manyServices(1500, false)) + "# a comment\nruntime: local\n"
+	data = strings.Replace(data, "  s0:\n", "  s0: &base\n", 1)
 	data = strings.Replace(data, "  s1400:\n    fixture: httpsvc\n", "  s1400:\n    <<: *base\n", 1)
-	body, ok, err := parseChunked(lexer.Tokenize(data))
+	body, lazy, ok, err := parseChunked(lexer.Tokenize(data))
 	require.NoError(t, err)
 	require.True(t, ok, "1500 services are parsed in pieces")
+	assert.Same(t, servicesOf(body), lazy.target)
+	require.Len(t, lazy.pieces, (1500+chunkKeys-1)/chunkKeys-1, "all but the head's are left for the decoder")
+	require.NoError(t, lazy.joinAll())
 	whole, err := parser.ParseBytes([]byte(data), 0)
 	require.NoError(t, err)
 	assert.Equal(t, whole.Docs[0].Body.String(), body.String())
+
+	// Decoded one piece at a time, the scenario has every service, in order.
+	s, err := Parse("big.yaml", []byte(data))
+	require.NoError(t, err)
+	require.Len(t, s.Services, 1500)
+	assert.Equal(t, "s1499", s.Services[1499].Name)
+	assert.Equal(t, "httpsvc", s.Service("s1400").Fixture, "merged from an anchor in the head")
+	assert.Equal(t, []string{"s1401", "s1402"}, s.Service("s1400").DependsOn)
 
 	// Positions in a late piece are the file's.
 	bad := strings.Replace(data, "  s1200:\n    fixture: httpsvc\n", "  s1200:\n    fixture: httpsvc\n    replicas: many\n", 1)

@@ -28,6 +28,11 @@ type decoder struct {
 	merged map[*ast.MappingNode][]entry
 	// use is the alias being decoded through, if any (aliases.go).
 	use *useSite
+	// lazy are pieces of services: still to parse (chunks.go); data is
+	// the file, for their syntax errors, which end decoding (syntax).
+	lazy   *lazyPieces
+	data   []byte
+	syntax error
 	// fieldsOf caches yamlFields per struct type (50,000 services are
 	// 50,000 Service structs).
 	fieldsOf map[reflect.Type][]field
@@ -443,6 +448,9 @@ func (d *decoder) decodeServices(n ast.Node, s *Scenario, path string) {
 		restore := d.enter(e.use)
 		d.decodeService(e, s, path)
 		restore()
+	}
+	if d.lazy != nil && d.lazy.target == m {
+		d.decodeLazyServices(s, path)
 	}
 }
 

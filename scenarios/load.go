@@ -42,13 +42,17 @@ func parseFor(file string, data []byte, runtime string) (*Scenario, error) {
 	if err != nil {
 		return nil, err
 	}
-	body, err := parseYAML(file, data)
+	body, lazy, err := parseYAML(file, data)
 	if err != nil {
 		return nil, err
 	}
 	d := newDecoder(file)
+	d.lazy, d.data = lazy, data
 	s := &Scenario{File: file}
 	d.decodeRoot(body, s)
+	if d.syntax != nil { // in a piece parsed while decoding (chunks.go)
+		return nil, d.syntax
+	}
 	s.src = &source{pos: d.pos, failed: d.failed}
 	if runtime != "" {
 		s.Runtime = runtime
@@ -64,20 +68,20 @@ func parseFor(file string, data []byte, runtime string) (*Scenario, error) {
 }
 
 // parseYAML returns the body of the file's single document.
-func parseYAML(file string, data []byte) (body ast.Node, err error) {
+func parseYAML(file string, data []byte) (body ast.Node, lazy *lazyPieces, err error) {
 	defer func() {
 		// The YAML parser is third-party code fed arbitrary input; a crash
 		// in it must still end as an invalid-scenario error.
 		if r := recover(); r != nil {
-			body, err = nil, single(file, 1, 1, nil, "this is not YAML that can be read (the parser failed: %v)", r)
+			body, lazy, err = nil, nil, single(file, 1, 1, nil, "this is not YAML that can be read (the parser failed: %v)", r)
 		}
 	}()
 	if at, ok := binaryAt(data); ok {
-		return nil, single(file, at.line, at.col, nil, "this is not a text file (it has a NUL byte or invalid UTF-8 here); a scenario is YAML text")
+		return nil, nil, single(file, at.line, at.col, nil, "this is not a text file (it has a NUL byte or invalid UTF-8 here); a scenario is YAML text")
 	}
-	f, perr := parseFile(data) // chunks.go
+	f, lazy, perr := parseFile(data) // chunks.go
 	if perr != nil {
-		return nil, syntaxError(file, data, perr)
+		return nil, nil, syntaxError(file, data, perr)
 	}
 	var docs []*ast.DocumentNode
 	for _, doc := range f.Docs {
@@ -86,16 +90,16 @@ func parseYAML(file string, data []byte) (body ast.Node, err error) {
 		}
 	}
 	if len(docs) == 0 {
-		return nil, single(file, 1, 1, nil, "the file is empty; a scenario needs at least name:, services: and traffic:")
+		return nil, nil, single(file, 1, 1, nil, "the file is empty; a scenario needs at least name:, services: and traffic:")
 	}
 	if len(docs) > 1 {
 		at := nodePos(docs[1].Body)
 		if docs[1].Start != nil && docs[1].Start.Position != nil {
 			at = pos{docs[1].Start.Position.Line, docs[1].Start.Position.Column}
 		}
-		return nil, single(file, at.line, at.col, nil, "a second YAML document starts here; put one scenario per file")
+		return nil, nil, single(file, at.line, at.col, nil, "a second YAML document starts here; put one scenario per file")
 	}
-	return docs[0].Body, nil
+	return docs[0].Body, lazy, nil
 }
 
 // syntaxError turns a goccy error into a positioned one, without goccy's
