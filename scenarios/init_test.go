@@ -27,3 +27,13 @@ func TestInitScenarioValidates(t *testing.T) {
 	_, err = InitScenario(InitOptions{Services: []string{"a", "a"}})
 	assert.ErrorContains(t, err, "unique")
 }
+
+func TestWarnings(t *testing.T) {
+	s, err := Parse("t.yaml", []byte(base))
+	require.NoError(t, err)
+	require.Len(t, s.Warnings(), 1)
+	assert.Contains(t, s.Warnings()[0], "no expectations: nothing is checked, so the run can only be GO")
+	s, err = Parse("t.yaml", []byte(base+"expectations: [{kind: availability, min: 0.9}]\n"))
+	require.NoError(t, err)
+	assert.Empty(t, s.Warnings())
+}

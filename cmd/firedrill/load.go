@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 
@@ -37,5 +38,12 @@ func loadScenario(ctx context.Context, path, runtime string) (*scenarios.Scenari
 		return l.sc, nil
 	case <-ctx.Done():
 		return nil, &exitError{code: firedrill.ExitInterrupted, err: fmt.Errorf("interrupted while loading %s: %w", path, errors.Join(ctx.Err(), context.Cause(ctx)))}
+	}
+}
+
+// warn prints what is valid but probably not meant, as "file: warning: ...".
+func warn(w io.Writer, path string, sc *scenarios.Scenario) {
+	for _, msg := range sc.Warnings() {
+		fmt.Fprintf(w, "%s: warning: %s\n", path, msg)
 	}
 }

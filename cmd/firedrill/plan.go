@@ -64,7 +64,15 @@ func printPlan(w io.Writer, sc *scenarios.Scenario) {
 		if !ro.HasSteps() {
 			deploy += "; judged by " + checks(ro.Analysis)
 		}
+		// The first step waits for the new instances to pass their health
+		// checks: about healthy_after checks, one per interval.
+		ready := time.Second
+		if svc := sc.Service(ro.Service); svc != nil {
+			ready = time.Duration(max(svc.Health.HealthyAfter, 1)) * svc.Health.Interval.D()
+		}
+		deploy += fmt.Sprintf("; about %s until healthy", ready)
 		items = append(items, planItem{t, deploy})
+		t += ready
 		switch {
 		case ro.Strategy == scenarios.StrategyBlueGreen && ro.BlueGreen != nil:
 			bg := ro.BlueGreen

@@ -33,6 +33,7 @@ firedrill approve|reject|decide RUN (see --control).`,
 			if err != nil {
 				return err
 			}
+			warn(os.Stderr, args[0], sc)
 			opts := firedrill.Options{Runtime: runtime, OutDir: out, SeedSet: cmd.Flags().Changed("seed"), Seed: seed, Control: control}
 			if report != "" {
 				formats, err := reports.ParseFormats(report)
@@ -86,7 +87,8 @@ func newValidateCmd() *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			bad := 0
 			for _, f := range args {
-				if _, err := loadScenario(cmd.Context(), f, ""); err != nil {
+				sc, err := loadScenario(cmd.Context(), f, "")
+				if err != nil {
 					if ee := (*exitError)(nil); errors.As(err, &ee) && ee.code == firedrill.ExitInterrupted {
 						return err
 					}
@@ -94,6 +96,7 @@ func newValidateCmd() *cobra.Command {
 					fmt.Fprintln(os.Stderr, err)
 					continue
 				}
+				warn(os.Stderr, f, sc)
 				fmt.Fprintf(cmd.OutOrStdout(), "%s: ok\n", f)
 			}
 			if bad > 0 {
