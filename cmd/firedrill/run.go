@@ -48,7 +48,9 @@ firedrill approve|reject|decide RUN (see --control).`,
 				ui = newProgress(os.Stdout, tty, sc)
 			}
 			opts.OnEvent, opts.OnHealthy = ui.Event, ui.Healthy
+			unwatch := watchInterrupt(cmd.Context(), ui, os.Stderr) // interrupt.go: "cleaning up", a 2nd Ctrl-C quits
 			res, err := firedrill.Run(cmd.Context(), sc, opts)
+			unwatch()
 			ui.Close()
 			code := firedrill.ExitCode(res, err)
 			if res != nil {
