@@ -15,6 +15,9 @@ const SchemaVersion = 1
 const (
 	GO   = "GO"
 	NOGO = "NO-GO"
+	// INTERRUPTED: the run was stopped (Ctrl-C, SIGTERM) before it could
+	// be judged; expectations it could not judge are skipped, not failed.
+	INTERRUPTED = "INTERRUPTED"
 )
 
 // Result is everything a run found; result.json is its JSON form and the
@@ -77,6 +80,9 @@ type Expectation struct {
 	Observed  string `json:"observed"`
 	Threshold string `json:"threshold"`
 	Detail    string `json:"detail,omitempty"`
+	// Skipped says why the expectation was not judged (an interrupted run);
+	// a skipped expectation neither passed nor failed.
+	Skipped string `json:"skipped,omitempty"`
 
 	// Optional numeric form of Observed and Threshold, so that reports can
 	// say by how much an expectation missed: Value Op Limit must hold
