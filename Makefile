@@ -30,7 +30,7 @@ e2e: build
 # Speed and memory figures (not run by `make test`).
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 30m ./traffic/ ./topology/... ./fixtures/... ./analysis/ .
-	for n in 5k 10k 20k 50k; do $(GO) test -run '^$$' -bench "Validate$$n\$$" -benchtime 1x ./scenarios/ | grep Benchmark; done
+	for n in 5k 10k 20k 50k 20kBroken; do $(GO) test -run '^$$' -bench "Validate$$n\$$" -benchtime 1x ./scenarios/ | grep Benchmark; done
 
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 60s ./scenarios/

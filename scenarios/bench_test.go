@@ -58,3 +58,16 @@ func BenchmarkValidate5k(b *testing.B)  { benchmarkValidate(b, 5000) }
 func BenchmarkValidate10k(b *testing.B) { benchmarkValidate(b, 10000) }
 func BenchmarkValidate20k(b *testing.B) { benchmarkValidate(b, 20000) }
 func BenchmarkValidate50k(b *testing.B) { benchmarkValidate(b, 50000) }
+
+// A problem in every one of 20,000 services (each depends on a service
+// that does not exist) stays linear: suggestions stop once the shown
+// problems are found.
+func BenchmarkValidate20kBroken(b *testing.B) {
+	data := []byte(strings.ReplaceAll(string(manyServices(20000, false)), "depends_on: [s", "depends_on: [x"))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Parse("big.yaml", data); err == nil {
+			b.Fatal("every service depends on a missing one")
+		}
+	}
+}

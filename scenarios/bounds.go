@@ -14,7 +14,20 @@ const (
 	maxWord     = 100
 	maxMsgRunes = 1000
 	maxErrors   = 20
+	// maxSuggested problems get a "did you mean"; beyond, they are not
+	// shown anyway, and searching for each would make a file with a
+	// problem per service quadratic.
+	maxSuggested = 50
+	maxListed    = 20 // words listed as "valid ones are ..."
 )
+
+// listSome joins the first maxListed words, and says how many there are.
+func listSome(words []string) string {
+	if len(words) <= maxListed {
+		return strings.Join(words, ", ")
+	}
+	return fmt.Sprintf("%s, ... (%d in all)", strings.Join(words[:maxListed], ", "), len(words))
+}
 
 // clip cuts s to about clipRunes characters, saying how long it was.
 func clip(s string) string {

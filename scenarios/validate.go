@@ -40,6 +40,7 @@ type checker struct {
 	// byName finds services in constant time (Scenario.Service scans,
 	// which made validation quadratic in the number of services).
 	byName   map[string]*Service
+	names    []string                 // serviceNames, once
 	fieldsOf map[reflect.Type][]field // yamlFields per type
 }
 
@@ -196,28 +197,35 @@ func (c *checker) listServices() string {
 	if len(names) == 0 {
 		return "there are no services yet"
 	}
-	return "services are " + strings.Join(names, ", ")
+	return "services are " + listSome(names)
 }
 
+// serviceNames are the services' names in file order, listed once.
 func (c *checker) serviceNames() []string {
-	var names []string
-	for _, svc := range c.s.Services {
-		if svc != nil {
-			names = append(names, svc.Name)
+	if c.names == nil {
+		c.names = make([]string, 0, len(c.s.Services))
+		for _, svc := range c.s.Services {
+			if svc != nil {
+				c.names = append(c.names, svc.Name)
+			}
 		}
 	}
-	return names
+	return c.names
 }
 
 // didYouMean suggests the nearest valid word, or lists them under label.
+// Past maxSuggested problems it no longer searches (each search is linear
+// in the valid words, and only the first maxErrors problems are shown).
 func (c *checker) didYouMean(got string, valid []string, label string) string {
-	if best, ok := closest(got, valid); ok {
-		return fmt.Sprintf("did you mean %q?", best)
+	if len(c.errs) < maxSuggested {
+		if best, ok := closest(got, valid); ok {
+			return fmt.Sprintf("did you mean %q?", best)
+		}
 	}
 	if len(valid) == 0 {
 		return label + ": (none)"
 	}
-	return label + ": " + strings.Join(valid, ", ")
+	return label + ": " + listSome(valid)
 }
 
 // oneOf checks an enumerated value.
