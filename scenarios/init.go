@@ -47,7 +47,8 @@ func InitScenario(o InitOptions) ([]byte, error) {
 	}
 	target := o.Services[min(1, len(o.Services)-1)]
 	var b strings.Builder
-	fmt.Fprintf(&b, `# yaml-language-server: $schema=https://raw.githubusercontent.com/firedrill/firedrill/main/scenarios/schema.json
+	fmt.Fprintf(&b, `# yaml-language-server: $schema=firedrill.schema.json
+# (editors complete keys and flag mistakes once you run: firedrill schema > firedrill.schema.json)
 #
 # %[1]s: written by firedrill init. A %[2]s rollout of %[3]s under steady
 # traffic, with no fault yet. Try it:
