@@ -27,6 +27,8 @@ func TestMain(m *testing.M) {
 		}
 		os.Exit(0)
 	}
+	// CLI runs of the tests record nothing in the user's run history.
+	os.Setenv("FIREDRILL_HISTORY", "off") //nolint:errcheck
 	code := m.Run()
 	if cliBinary != "" {
 		os.RemoveAll(filepath.Dir(cliBinary))

@@ -85,6 +85,8 @@ type htmlData struct {
 	Graph        template.HTML
 	Events       []htmlEvent
 	Meta         []htmlRow
+	Recent       []htmlRecent // recent.go
+	Trend        htmlTrend
 }
 
 // HTML writes the self-contained HTML report.
@@ -133,6 +135,7 @@ func htmlView(r *Result) *htmlData {
 		d.Graph = template.HTML(g) //nolint:gosec // built with esc() on every name
 	}
 
+	d.Recent, d.Trend = recentView(r.Recent)
 	d.RolloutLine = rolloutLine(r)
 	d.RolloutRows = rolloutRows(r, zero)
 	for _, st := range r.Rollout.Steps {

@@ -70,6 +70,9 @@ type Result struct {
 	Breakers []Breaker `json:"breakers,omitempty"`
 	// Replication is the replication lag of each database replica (findings.go).
 	Replication []Replication `json:"replication,omitempty"`
+	// Recent is the scenario's recent runs from the run history, this one
+	// included (recent.go; set by the caller that has a store).
+	Recent []RecentRun `json:"recent,omitempty"`
 }
 
 // Expectation is one check and what was observed.

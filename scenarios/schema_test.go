@@ -67,7 +67,7 @@ func TestSchemaMatchesTypes(t *testing.T) {
 		}
 	}
 	check(scenarioType)
-	assert.Len(t, seen, 19, "Scenario, Service, Health, Traffic, Rollout, Step, Analysis, Fault, Expectation, Regression, "+
+	assert.Len(t, seen, 20, "Compare, Scenario, Service, Health, Traffic, Rollout, Step, Analysis, Fault, Expectation, Regression, "+
 		"BlueGreen, Rolling, Phased, Triggers, BurnRate, Decision, Mitigation, Ledger, LagGate")
 }
 

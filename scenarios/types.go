@@ -27,6 +27,13 @@ type Scenario struct {
 	Databases map[string]*Database `yaml:"databases,omitempty" json:"databases,omitempty"`
 	Ledger    *Ledger              `yaml:"ledger,omitempty" json:"ledger,omitempty"`
 
+	// Risk is the release's risk class for `firedrill gate`: low, medium
+	// or high (validate_history.go; the policy says what each needs).
+	Risk string `yaml:"risk,omitempty" json:"risk,omitempty"`
+	// Compare measures the run against the scenario's last GO runs in the
+	// run history (types_history.go).
+	Compare *Compare `yaml:"compare,omitempty" json:"compare,omitempty"`
+
 	// File is the path the scenario was loaded from ("" when built in code).
 	File string `yaml:"-" json:"-"`
 

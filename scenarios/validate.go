@@ -134,7 +134,8 @@ func (c *checker) scenario() {
 	c.lagGates() // validate_db.go
 	c.faults()
 	c.expectations()
-	c.limits() // validate_limits.go
+	c.history() // validate_history.go
+	c.limits()  // validate_limits.go
 }
 
 // negativeDurations reports every negative duration, wherever it is; only

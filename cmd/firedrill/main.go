@@ -68,7 +68,8 @@ hold. It ends with a readiness report and an exit code:
 	root.AddCommand(newDecisionCmds()...) // decide.go: approve, reject, decide
 	root.AddCommand(newImagesCmd(), newDataplaneCmd(), newReaperCmd())
 	root.AddCommand(newPowerCmd())
-	root.AddCommand(newInitCmd(), newSchemaCmd()) // init.go, schema.go
-	root.Version = version()                      // schema.go: firedrill --version
+	root.AddCommand(newHistoryCmd(), newGateCmd(), newAuditCmd()) // history.go
+	root.AddCommand(newInitCmd(), newSchemaCmd())                 // init.go, schema.go
+	root.Version = version()                                      // schema.go: firedrill --version
 	return root
 }

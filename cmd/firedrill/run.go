@@ -17,6 +17,7 @@ func newRunCmd() *cobra.Command {
 		out, runtime, report string
 		seed                 int64
 		quiet, control       bool
+		historySpec          string // --history (history.go)
 	)
 	cmd := &cobra.Command{
 		Use:   "run SCENARIO.yaml",
@@ -52,6 +53,7 @@ firedrill approve|reject|decide RUN (see --control).`,
 			res, err := firedrill.Run(cmd.Context(), sc, opts)
 			unwatch()
 			ui.Close()
+			baseline := compareBaseline(cmd.Context(), historySpec, sc.Compare, res, err, opts.Formats) // compare: (history.go)
 			code := firedrill.ExitCode(res, err)
 			if res != nil {
 				files := map[string]string{}
@@ -62,6 +64,7 @@ firedrill approve|reject|decide RUN (see --control).`,
 					}
 				}
 				reports.Summary(os.Stdout, res, files, term.IsTerminal(int(os.Stdout.Fd())))
+				recordRun(cmd.Context(), historySpec, res, baseline, os.Stdout) // never fails the run
 			}
 			if code == firedrill.ExitGO {
 				return nil
@@ -78,6 +81,7 @@ firedrill approve|reject|decide RUN (see --control).`,
 	cmd.Flags().StringVar(&report, "report", "", "report formats besides result.json: html,md,junit (default all)")
 	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "no progress output, only the summary")
 	cmd.Flags().BoolVar(&control, "control", true, "serve live decisions on 127.0.0.1 while a rollout runs (firedrill approve|reject|decide RUN)")
+	cmd.Flags().StringVar(&historySpec, "history", "", historyFlagHelp)
 	return cmd
 }
 

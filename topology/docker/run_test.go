@@ -78,7 +78,7 @@ traffic:
 func startRun(t *testing.T, ctx context.Context) (*exec.Cmd, string) {
 	t.Helper()
 	cmd := exec.CommandContext(ctx, docker.StaticBinary(), "run", examplePath(t, "quickstart.yaml"),
-		"--runtime", "docker", "--out", t.TempDir())
+		"--runtime", "docker", "--out", t.TempDir(), "--history", "off")
 	out, err := cmd.StdoutPipe()
 	require.NoError(t, err)
 	cmd.Stderr = os.Stderr
