@@ -69,6 +69,8 @@ type rehearsal struct {
 	outcome *simulator.Outcome
 	faults  []faults.Outcome
 	stats   traffic.Stats
+	// abortReason says why abort_if stopped the drill ("" if it did not).
+	abortReason string
 }
 
 // Run rehearses cfg.Scenario. It returns a result once the run directory

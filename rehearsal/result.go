@@ -41,6 +41,9 @@ func (r *rehearsal) finish(runErr error) {
 			res.Verdict = reports.NOGO
 		}
 	}
+	if r.abortReason != "" && runErr == nil {
+		aborted(res, r.abortReason) // abort.go
+	}
 	if res.Interrupted {
 		interrupted(res)
 	}

@@ -121,3 +121,12 @@ func TestManyErrorsAreCounted(t *testing.T) {
 	assert.Contains(t, lines[20], "... and ")
 	assert.Contains(t, lines[20], "more problems from here on")
 }
+
+func TestAbortIf(t *testing.T) {
+	s, err := Parse("t.yaml", []byte(base+"abort_if: {availability_below: 0.5}\n"))
+	require.NoError(t, err)
+	assert.Equal(t, &AbortIf{AvailabilityBelow: 0.5, Window: DefaultAbortWindow, MinRequests: DefaultAbortMinRequests}, s.AbortIf)
+	requireErrorAt(t, base+"abort_if: {availability_below: 50%}\n", "50%", "write it as a ratio from 0 to 1: availability_below: 0.5")
+	requireErrorAt(t, base+"abort_if: {availability_below: 1}\n", "1}", "strictly between 0 and 1")
+	requireErrorAt(t, base+"abort_if: {availability_below: 0.5, window: 1m}\n", "1m}", "write a window from 1s to the traffic's duration (30s)")
+}

@@ -136,6 +136,7 @@ func (c *checker) scenario() {
 	c.expectations()
 	c.history() // validate_history.go
 	c.limits()  // validate_limits.go
+	c.abortIf() // abort.go
 }
 
 // negativeDurations reports every negative duration, wherever it is; only
