@@ -20,6 +20,7 @@ lint:
 MODULE   := $(shell $(GO) list -m)
 test: lint
 	$(GO) test -race -timeout 15m $$($(GO) list ./... | grep -vx '$(MODULE)')
+	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 20s ./scenarios/
 	$(GO) test -timeout 25m $(MODULE)
 
 # The example scenarios end to end through the real binary.
@@ -29,6 +30,7 @@ e2e: build
 # Speed and memory figures (not run by `make test`).
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 30m ./traffic/ ./topology/... ./fixtures/... ./analysis/ ./observe/ ./simulator/... .
+	for n in 5k 10k 20k 50k 20kBroken; do $(GO) test -run '^$$' -bench "Validate$$n\$$" -benchtime 1x ./scenarios/ | grep Benchmark; done
 
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 60s ./scenarios/

@@ -140,6 +140,16 @@ func TestInterruptWritesPartialResult(t *testing.T) {
 	saved, err := reports.Load(filepath.Join(dir, "result.json"))
 	require.NoError(t, err)
 	assert.True(t, saved.Interrupted)
+	// Its own verdict; what it could not judge is skipped, not failed.
+	assert.Equal(t, reports.INTERRUPTED, saved.Verdict)
+	skipped := 0
+	for _, e := range saved.Expectations {
+		assert.False(t, reports.Failed(e), "%s: an interrupted run fails nothing", e.Name)
+		if e.Skipped != "" {
+			skipped++
+		}
+	}
+	assert.Positive(t, skipped, "the rollout did not end: its outcome was not judged")
 }
 
 func TestCLIExitCodes(t *testing.T) {

@@ -2,26 +2,45 @@ package firedrill_test
 
 import (
 	"os"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
-// The README's reference section is scenarios/REFERENCE.md, one heading
-// level down: this keeps the two from drifting apart.
-func TestReadmeCarriesTheScenarioReference(t *testing.T) {
-	ref, err := os.ReadFile("scenarios/REFERENCE.md")
-	require.NoError(t, err)
+// There is one scenario reference, scenarios/REFERENCE.md; the README
+// points at it instead of carrying a copy that drifts.
+func TestReadmePointsAtTheOneReference(t *testing.T) {
 	readme, err := os.ReadFile("README.md")
 	require.NoError(t, err)
-	var want []string
+	assert.Contains(t, string(readme), "(scenarios/REFERENCE.md)")
+	ref, err := os.ReadFile("scenarios/REFERENCE.md")
+	require.NoError(t, err)
 	for _, l := range strings.Split(string(ref), "\n") {
-		if strings.HasPrefix(l, "#") {
-			l = "#" + l
+		if strings.HasPrefix(l, "## ") {
+			assert.NotContains(t, string(readme), "#"+l+"\n", "README.md carries a copy of REFERENCE.md's %q; link to it instead", l)
 		}
-		want = append(want, l)
 	}
-	require.Contains(t, string(readme), strings.Join(want, "\n"),
-		"README.md must carry scenarios/REFERENCE.md (headings one level down); paste it again")
+}
+
+// mdLink is a Markdown link or image target that is a relative path.
+var mdLink = regexp.MustCompile(`\]\(([^)#:\s]+)(#[^)]*)?\)`)
+
+// Every relative link in the docs leads to a file that exists.
+func TestDocLinksResolve(t *testing.T) {
+	docs, err := filepath.Glob("docs/*.md")
+	require.NoError(t, err)
+	docs = append(docs, "README.md", "scenarios/REFERENCE.md")
+	for _, doc := range docs {
+		text, err := os.ReadFile(doc)
+		require.NoError(t, err)
+		for _, m := range mdLink.FindAllStringSubmatch(string(text), -1) {
+			target := filepath.Join(filepath.Dir(doc), m[1])
+			_, err := os.Stat(target)
+			assert.NoError(t, err, "%s links to %s, which does not exist", doc, m[1])
+		}
+	}
 }

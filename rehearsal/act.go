@@ -32,6 +32,9 @@ func (r *rehearsal) act(ctx context.Context, gen *traffic.Generator, desk *simul
 	} else {
 		steps.Over()
 	}
+	if r.sc.AbortIf != nil { // abort.go: the safety floor
+		wg.Go(func() { r.abortReason = r.watchFloor(actCtx, gen, stopActs) })
+	}
 	if len(r.sc.Faults) > 0 {
 		reg := r.faultRegistry()
 		wg.Go(func() { r.faults = faults.Run(actCtx, r.t0, r.sc.Faults, reg, steps, r.events) })

@@ -77,6 +77,8 @@ type rehearsal struct {
 	metrics    *observe.Metrics // nil without Config.Listen (observe.go)
 	metricsSrv *observe.Server
 	journeyRun *traffic.Journeys // nil without journeys (journeys.go)
+	// abortReason says why abort_if stopped the drill ("" if it did not).
+	abortReason string
 }
 
 // Run rehearses cfg.Scenario. It returns a result once the run directory

@@ -416,7 +416,7 @@ expectations:
 	assert.False(t, errors.As(err, &infra), "an interruption is not an infrastructure error: %v", err)
 	require.NotNil(t, res)
 	assert.True(t, res.Interrupted)
-	assert.Equal(t, reports.NOGO, res.Verdict)
+	assert.Equal(t, reports.INTERRUPTED, res.Verdict, "its own verdict, not NO-GO")
 	assert.Equal(t, err.Error(), res.Error)
 	_, downs := rt.counts()
 	assert.Equal(t, 1, downs)

@@ -42,6 +42,12 @@ func (r *rehearsal) finish(runErr error) {
 			res.Verdict = reports.NOGO
 		}
 	}
+	if r.abortReason != "" && runErr == nil {
+		aborted(res, r.abortReason) // abort.go
+	}
+	if res.Interrupted {
+		interrupted(res)
+	}
 	r.events.Add(record.Event{Kind: record.EvRunEnded, Message: "verdict " + res.Verdict})
 	res.Events = r.events.Events()
 }
@@ -167,3 +173,14 @@ func tp(t time.Time) *time.Time {
 }
 
 func ms(d time.Duration) float64 { return math.Round(float64(d.Microseconds())/10) / 100 }
+
+// interrupted gives a run stopped before its end its own verdict: what it
+// did not get to judge is skipped, not failed (the exit code stays 130).
+func interrupted(res *reports.Result) {
+	res.Verdict = reports.INTERRUPTED
+	for i := range res.Expectations {
+		if !res.Expectations[i].Passed {
+			res.Expectations[i].Skipped = "not judged: the run was interrupted before its end"
+		}
+	}
+}

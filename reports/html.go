@@ -111,10 +111,13 @@ func htmlView(r *Result) *htmlData {
 	if d.Verdict == GO && !r.Interrupted && r.Error == "" {
 		d.VerdictClass = "go"
 	}
+	if d.Verdict == INTERRUPTED {
+		d.VerdictClass = "interrupted"
+	}
 	for _, e := range failedFirst(r.Expectations) {
 		he := htmlExp{Expectation: e, Shortfall: Shortfall(e)}
 		d.Expectations = append(d.Expectations, he)
-		if !e.Passed {
+		if Failed(e) {
 			d.Failed = append(d.Failed, he)
 		}
 	}

@@ -28,6 +28,7 @@ type junitSuite struct {
 	Tests      int             `xml:"tests,attr"`
 	Failures   int             `xml:"failures,attr"`
 	Errors     int             `xml:"errors,attr"`
+	Skipped    int             `xml:"skipped,attr,omitempty"`
 	Time       string          `xml:"time,attr"`
 	Timestamp  string          `xml:"timestamp,attr,omitempty"`
 	Hostname   string          `xml:"hostname,attr,omitempty"`
@@ -47,6 +48,12 @@ type junitCase struct {
 	Time      string        `xml:"time,attr"`
 	Failure   *junitProblem `xml:"failure,omitempty"`
 	Error     *junitProblem `xml:"error,omitempty"`
+	Skipped   *junitSkipped `xml:"skipped,omitempty"`
+}
+
+// junitSkipped marks an expectation an interrupted run could not judge.
+type junitSkipped struct {
+	Message string `xml:"message,attr"`
 }
 
 // Texts are CDATA so that their line breaks stay line breaks for people
@@ -88,7 +95,11 @@ func JUnit(w io.Writer, r *Result) error {
 
 	for _, e := range r.Expectations {
 		c := junitCase{Name: e.Name, Classname: name, Time: "0.000"}
-		if !e.Passed {
+		if e.Skipped != "" {
+			c.Skipped = &junitSkipped{Message: e.Skipped}
+			s.Skipped++
+		}
+		if Failed(e) {
 			msg := fmt.Sprintf("observed %s, threshold %s", e.Observed, e.Threshold)
 			text := strings.TrimSpace(e.Detail)
 			if sf := Shortfall(e); sf != "" {

@@ -36,7 +36,7 @@ func Markdown(w io.Writer, r *Result) error {
 		fmt.Fprintf(b, "**Error:** %s\n\n", mdText(oneLine(r.Error)))
 	}
 	for _, e := range r.Expectations {
-		if e.Passed {
+		if !Failed(e) {
 			continue
 		}
 		line := fmt.Sprintf("observed %s, threshold %s", e.Observed, e.Threshold)
@@ -52,10 +52,7 @@ func Markdown(w io.Writer, r *Result) error {
 	if len(r.Expectations) > 0 {
 		b.WriteString("| expectation | observed | threshold | result |\n|---|---|---|---|\n")
 		for _, e := range failedFirst(r.Expectations) {
-			res := "pass"
-			if !e.Passed {
-				res = "**FAIL**"
-			}
+			res := map[string]string{"PASS": "pass", "FAIL": "**FAIL**", "SKIP": "skipped: " + mdCell(e.Skipped)}[resultWord(e)]
 			fmt.Fprintf(b, "| %s | %s | %s | %s |\n", mdCell(e.Name), mdCell(e.Observed), mdCell(e.Threshold), res)
 		}
 		b.WriteString("\n")

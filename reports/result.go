@@ -15,27 +15,34 @@ const SchemaVersion = 1
 const (
 	GO   = "GO"
 	NOGO = "NO-GO"
+	// INTERRUPTED: the run was stopped (Ctrl-C, SIGTERM) before it could
+	// be judged; expectations it could not judge are skipped, not failed.
+	INTERRUPTED = "INTERRUPTED"
+	// ABORTED: the scenario's abort_if safety floor stopped the drill.
+	ABORTED = "ABORTED"
 )
 
 // Result is everything a run found; result.json is its JSON form and the
 // single source of every other report format.
 type Result struct {
-	SchemaVersion int           `json:"schema_version"`
-	Scenario      string        `json:"scenario"`
-	ScenarioFile  string        `json:"scenario_file,omitempty"`
-	Description   string        `json:"description,omitempty"`
-	Runtime       string        `json:"runtime"`
-	Seed          int64         `json:"seed"`
-	RunID         string        `json:"run_id"`
-	StartedAt     time.Time     `json:"started_at"`
-	EndedAt       time.Time     `json:"ended_at"`
-	Verdict       string        `json:"verdict"`
-	Interrupted   bool          `json:"interrupted"`
-	Error         string        `json:"error,omitempty"`
-	Expectations  []Expectation `json:"expectations"`
-	Rollout       Rollout       `json:"rollout"`
-	Faults        []Fault       `json:"faults"`
-	Traffic       Traffic       `json:"traffic"`
+	SchemaVersion int       `json:"schema_version"`
+	Scenario      string    `json:"scenario"`
+	ScenarioFile  string    `json:"scenario_file,omitempty"`
+	Description   string    `json:"description,omitempty"`
+	Runtime       string    `json:"runtime"`
+	Seed          int64     `json:"seed"`
+	RunID         string    `json:"run_id"`
+	StartedAt     time.Time `json:"started_at"`
+	EndedAt       time.Time `json:"ended_at"`
+	Verdict       string    `json:"verdict"`
+	Interrupted   bool      `json:"interrupted"`
+	// Aborted says why abort_if's safety floor stopped the run early.
+	Aborted      string        `json:"aborted,omitempty"`
+	Error        string        `json:"error,omitempty"`
+	Expectations []Expectation `json:"expectations"`
+	Rollout      Rollout       `json:"rollout"`
+	Faults       []Fault       `json:"faults"`
+	Traffic      Traffic       `json:"traffic"`
 	// Series are per-second figures per service and version.
 	Series []Series `json:"series,omitempty"`
 	// Events is the run's event log (also in events.jsonl).
@@ -87,6 +94,9 @@ type Expectation struct {
 	Observed  string `json:"observed"`
 	Threshold string `json:"threshold"`
 	Detail    string `json:"detail,omitempty"`
+	// Skipped says why the expectation was not judged (an interrupted run);
+	// a skipped expectation neither passed nor failed.
+	Skipped string `json:"skipped,omitempty"`
 
 	// Optional numeric form of Observed and Threshold, so that reports can
 	// say by how much an expectation missed: Value Op Limit must hold

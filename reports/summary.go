@@ -39,17 +39,14 @@ func Summary(w io.Writer, r *Result, files map[string]string, color bool) {
 
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	for _, e := range failedFirst(r.Expectations) {
-		mark := "PASS"
+		mark := resultWord(e)
 		if color {
-			mark = paint(ansiGreen, "✓")
-		}
-		if !e.Passed {
-			mark = "FAIL"
-			if color {
-				mark = paint(ansiRed, "✗")
-			}
+			mark = map[string]string{"PASS": paint(ansiGreen, "✓"), "FAIL": paint(ansiRed, "✗"), "SKIP": "-"}[mark]
 		}
 		line := fmt.Sprintf("observed %s, threshold %s", e.Observed, e.Threshold)
+		if e.Skipped != "" {
+			line = e.Skipped
+		}
 		if s := Shortfall(e); s != "" {
 			line += ": " + s
 		}

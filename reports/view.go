@@ -119,7 +119,7 @@ func pct(part, whole int) string {
 // "over by 0.12% (1.1× the limit)". It is empty when the expectation passed
 // or carries no numeric Value and Limit.
 func Shortfall(e Expectation) string {
-	if e.Passed || e.Value == nil || e.Limit == nil {
+	if e.Passed || e.Skipped != "" || e.Value == nil || e.Limit == nil {
 		return ""
 	}
 	v, l := *e.Value, *e.Limit
@@ -142,18 +142,32 @@ func Shortfall(e Expectation) string {
 // group in its original order.
 func failedFirst(es []Expectation) []Expectation {
 	out := append([]Expectation(nil), es...)
-	sort.SliceStable(out, func(i, j int) bool { return !out[i].Passed && out[j].Passed })
+	sort.SliceStable(out, func(i, j int) bool { return Failed(out[i]) && !Failed(out[j]) })
 	return out
 }
+
+// Failed says whether an expectation was judged and did not hold.
+func Failed(e Expectation) bool { return !e.Passed && e.Skipped == "" }
 
 func countFailed(es []Expectation) int {
 	n := 0
 	for _, e := range es {
-		if !e.Passed {
+		if Failed(e) {
 			n++
 		}
 	}
 	return n
+}
+
+// resultWord is PASS, FAIL or SKIP.
+func resultWord(e Expectation) string {
+	switch {
+	case e.Skipped != "":
+		return "SKIP"
+	case e.Passed:
+		return "PASS"
+	}
+	return "FAIL"
 }
 
 // verdictOf returns the verdict to show: the result's own, or NO-GO for a
@@ -168,8 +182,16 @@ func verdictOf(r *Result) string {
 // headline is the one-line explanation under the verdict.
 func headline(r *Result) string {
 	n, f := len(r.Expectations), countFailed(r.Expectations)
+	skipped := 0
+	for _, e := range r.Expectations {
+		if e.Skipped != "" {
+			skipped++
+		}
+	}
 	var parts []string
 	switch {
+	case skipped > 0:
+		parts = append(parts, fmt.Sprintf("%d held, %d failed, %d not judged of %d expectations", n-f-skipped, f, skipped, n))
 	case n == 0:
 		parts = append(parts, "no expectations were checked")
 	case n == 1 && f == 0:
@@ -182,6 +204,8 @@ func headline(r *Result) string {
 		parts = append(parts, fmt.Sprintf("%d of %d expectations failed", f, n))
 	}
 	switch {
+	case r.Aborted != "":
+		parts = append(parts, "stopped by its safety floor: "+r.Aborted)
 	case r.Interrupted:
 		parts = append(parts, "run interrupted: results are partial")
 	case r.Error != "":

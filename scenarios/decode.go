@@ -26,6 +26,25 @@ type decoder struct {
 	// (a "billion laughs" of << keys), and a mapping that merges itself is
 	// caught while it is in progress (nil value).
 	merged map[*ast.MappingNode][]entry
+	// use is the alias being decoded through, if any (aliases.go).
+	use *useSite
+	// lazy are pieces of services: still to parse (chunks.go); data is
+	// the file, for their syntax errors, which end decoding (syntax).
+	lazy   *lazyPieces
+	data   []byte
+	syntax error
+	// fieldsOf caches yamlFields per struct type (50,000 services are
+	// 50,000 Service structs).
+	fieldsOf map[reflect.Type][]field
+}
+
+func (d *decoder) fields(t reflect.Type) []field {
+	if fs, ok := d.fieldsOf[t]; ok {
+		return fs
+	}
+	fs := yamlFields(t)
+	d.fieldsOf[t] = fs
+	return fs
 }
 
 var (
@@ -39,7 +58,7 @@ const maxAliasHops = 16
 
 func newDecoder(file string) *decoder {
 	return &decoder{file: file, pos: newPositions(), failed: map[string]bool{}, anchors: map[string]ast.Node{},
-		merged: map[*ast.MappingNode][]entry{}}
+		merged: map[*ast.MappingNode][]entry{}, fieldsOf: map[reflect.Type][]field{}}
 }
 
 // fail records a problem at node n (its value) for path.
@@ -49,11 +68,12 @@ func (d *decoder) fail(n ast.Node, path, format string, args ...any) {
 }
 
 func (d *decoder) failAt(at pos, path, format string, args ...any) {
-	msg := fmt.Sprintf(format, args...)
+	msg := fmt.Sprintf(format, clipArgs(args)...)
 	if path != "" {
 		msg = path + ": " + msg
 	}
-	d.errs = append(d.errs, &Error{File: d.file, Line: at.line, Col: at.col, Msg: msg})
+	at, msg = d.located(at, msg)
+	d.errs = append(d.errs, &Error{File: d.file, Line: at.line, Col: at.col, Msg: boundMsg(msg)})
 }
 
 // nodePos is where a node starts; for a block mapping that is its first key
@@ -155,7 +175,7 @@ func describe(n ast.Node) string {
 	case *ast.SequenceNode:
 		return "a list"
 	case *ast.StringNode:
-		return strconv.Quote(v.Value)
+		return strconv.Quote(clip(v.Value))
 	case *ast.LiteralNode:
 		return "a block of text"
 	case *ast.BoolNode:
@@ -215,6 +235,7 @@ type entry struct {
 	key   string
 	keyAt pos
 	value ast.Node
+	use   *useSite // the <<: *alias it was merged through, if any
 }
 
 // entries lists a mapping's keys in file order. Keys merged with "<<" come
@@ -242,11 +263,14 @@ func (d *decoder) entries(m *ast.MappingNode, path string) []entry {
 		}
 		if isMergeKey(mv.Key) {
 			for _, src := range d.mergeSources(mv.Value, path) {
-				for _, e := range d.mergedEntries(src, path) {
+				for _, e := range d.mergedEntries(src.m, path) {
 					if explicit[e.key] || seen[e.key] {
 						continue
 					}
 					seen[e.key] = true
+					if e.use == nil {
+						e.use = src.use
+					}
 					out = append(out, e)
 				}
 			}
@@ -278,21 +302,29 @@ func (d *decoder) mergedEntries(m *ast.MappingNode, path string) []entry {
 	return es
 }
 
+// mergeSource is one mapping "<<:" merges, and the alias naming it.
+type mergeSource struct {
+	m   *ast.MappingNode
+	use *useSite
+}
+
 // mergeSources is what "<<:" merges: one mapping or a list of them.
-func (d *decoder) mergeSources(n ast.Node, path string) []*ast.MappingNode {
+func (d *decoder) mergeSources(n ast.Node, path string) []mergeSource {
+	use := aliasUse(n)
 	n, ok := d.deref(n, path)
 	if !ok {
 		return nil
 	}
 	switch v := n.(type) {
 	case *ast.MappingNode:
-		return []*ast.MappingNode{v}
+		return []mergeSource{{v, use}}
 	case *ast.SequenceNode:
-		var out []*ast.MappingNode
+		var out []mergeSource
 		for _, item := range v.Values {
+			use := aliasUse(item)
 			item, ok := d.deref(item, path)
 			if m, isMap := item.(*ast.MappingNode); ok && isMap {
-				out = append(out, m)
+				out = append(out, mergeSource{m, use})
 			} else if ok {
 				d.fail(item, path, "<< merges mappings only; write <<: *anchor or <<: [*a, *b]")
 			}
@@ -375,27 +407,34 @@ func keysOf(fields []field) []string {
 }
 
 func (d *decoder) decodeStruct(m *ast.MappingNode, v reflect.Value, path string) {
-	fields := yamlFields(v.Type())
+	fields := d.fields(v.Type())
 	for _, e := range d.entries(m, path) {
-		p := child(path, e.key)
-		idx := -1
-		for _, f := range fields {
-			if f.key == e.key {
-				idx = f.index
-				break
-			}
-		}
-		if idx < 0 {
-			d.failAt(e.keyAt, path, "unknown key %q; %s", e.key, suggest(e.key, keysOf(fields)))
-			continue
-		}
-		d.pos.key[p] = e.keyAt
-		if v.Type() == scenarioType && e.key == "services" {
-			d.decodeServices(e.value, v.Addr().Interface().(*Scenario), p)
-			continue
-		}
-		d.decode(e.value, v.Field(idx), p, e.key)
+		restore := d.enter(e.use)
+		d.decodeEntry(e, fields, v, path)
+		restore()
 	}
+}
+
+// decodeEntry decodes one key: value of a struct.
+func (d *decoder) decodeEntry(e entry, fields []field, v reflect.Value, path string) {
+	p := child(path, e.key)
+	idx := -1
+	for _, f := range fields {
+		if f.key == e.key {
+			idx = f.index
+			break
+		}
+	}
+	if idx < 0 {
+		d.failAt(e.keyAt, path, "unknown key %q; %s", e.key, suggest(e.key, keysOf(fields)))
+		return
+	}
+	d.pos.key[p] = d.here(e.keyAt)
+	if v.Type() == scenarioType && e.key == "services" {
+		d.decodeServices(e.value, v.Addr().Interface().(*Scenario), p)
+		return
+	}
+	d.decode(e.value, v.Field(idx), p, e.key)
 }
 
 // decodeServices reads the services mapping, keeping file order.
@@ -406,21 +445,33 @@ func (d *decoder) decodeServices(n ast.Node, s *Scenario, path string) {
 		return
 	}
 	for _, e := range d.entries(m, path) {
-		p := child(path, e.key)
-		if _, dup := d.pos.key[p]; dup {
-			d.failAt(e.keyAt, p, "service %q is defined twice; give each service a unique name", e.key)
-			continue
-		}
-		d.pos.key[p] = e.keyAt
-		svc := &Service{Name: e.key}
-		s.Services = append(s.Services, svc)
-		d.decode(e.value, reflect.ValueOf(svc).Elem(), p, e.key)
+		restore := d.enter(e.use)
+		d.decodeService(e, s, path)
+		restore()
 	}
+	if d.lazy != nil && d.lazy.target == m {
+		d.decodeLazyServices(s, path)
+	}
+}
+
+// decodeService decodes one entry of services:.
+func (d *decoder) decodeService(e entry, s *Scenario, path string) {
+	p := child(path, e.key)
+	if _, dup := d.pos.key[p]; dup {
+		d.failAt(e.keyAt, p, "service %q is defined twice; give each service a unique name", e.key)
+		return
+	}
+	d.pos.key[p] = d.here(e.keyAt)
+	svc := &Service{Name: e.key}
+	s.Services = append(s.Services, svc)
+	d.decode(e.value, reflect.ValueOf(svc).Elem(), p, e.key)
 }
 
 // decode reads node n into v; key is the key that names it ("" for list items).
 func (d *decoder) decode(n ast.Node, v reflect.Value, path, key string) {
-	d.pos.val[path] = nodePos(n)
+	restore := d.enter(aliasUse(n))
+	defer restore()
+	d.pos.val[path] = d.here(nodePos(n))
 	n, ok := d.deref(n, path)
 	if !ok || isNull(n) {
 		return
@@ -507,6 +558,9 @@ func (d *decoder) decodeDuration(n ast.Node, v reflect.Value, path, key string) 
 
 func (d *decoder) decodeInt(n ast.Node, v reflect.Value, path, key string) {
 	x, ok := n.(*ast.IntegerNode)
+	if !ok && d.numberLike(n, v, path, key) { // numbers.go: 1e3, 99999999999999999999, 5%
+		return
+	}
 	if !ok {
 		// 2.0 is a whole number too.
 		if f, isFloat := n.(*ast.FloatNode); isFloat && f.Value == math.Trunc(f.Value) && math.Abs(f.Value) < 1<<53 &&
@@ -523,7 +577,7 @@ func (d *decoder) decodeInt(n ast.Node, v reflect.Value, path, key string) {
 		i = val
 	case uint64:
 		if val > math.MaxInt64 {
-			d.fail(n, path, "%s is too large", x.GetToken().Value)
+			d.fail(n, path, "%s is too large; %s is a whole number from %d to %d", clip(x.GetToken().Value), key, minOf(v), maxOf(v))
 			return
 		}
 		i = int64(val)
@@ -532,7 +586,7 @@ func (d *decoder) decodeInt(n ast.Node, v reflect.Value, path, key string) {
 		return
 	}
 	if v.OverflowInt(i) {
-		d.fail(n, path, "%s is too large", x.GetToken().Value)
+		d.fail(n, path, "%s is too large; %s is a whole number from %d to %d", clip(x.GetToken().Value), key, minOf(v), maxOf(v))
 		return
 	}
 	v.SetInt(i)
@@ -552,6 +606,9 @@ func (d *decoder) decodeFloat(n ast.Node, v reflect.Value, path, key string) {
 	case *ast.InfinityNode, *ast.NanNode:
 		d.fail(n, path, "must be a finite number, not %s", describe(n))
 	default:
+		if d.numberLike(n, v, path, key) { // numbers.go: 1e3, 5%
+			return
+		}
 		d.fail(n, path, "must be a number, not %s; write e.g. %s: %s", describe(n), key, exampleNumber(key))
 	}
 }
@@ -603,11 +660,13 @@ func (d *decoder) decodeMap(n ast.Node, v reflect.Value, path string) {
 	}
 	out := reflect.MakeMap(v.Type())
 	for _, e := range d.entries(m, path) {
+		restore := d.enter(e.use)
 		p := child(path, e.key)
-		d.pos.key[p] = e.keyAt
+		d.pos.key[p] = d.here(e.keyAt)
 		val := reflect.New(v.Type().Elem()).Elem()
 		d.decode(e.value, val, p, e.key)
 		out.SetMapIndex(reflect.ValueOf(e.key), val)
+		restore()
 	}
 	v.Set(out)
 }

@@ -56,6 +56,7 @@ func (s *Scenario) ApplyDefaults() {
 		}
 	}
 	s.applyDatabaseDefaults() // types_db.go
+	s.AbortIf.applyDefaults() // abort.go
 	for _, e := range s.Expectations {
 		if e != nil {
 			e.applyAnalysisDefaults(s) // validate_expect.go

@@ -77,5 +77,5 @@ func (es Errors) orNil() error {
 
 // single wraps one problem as *Errors.
 func single(file string, line, col int, cause error, format string, args ...any) error {
-	return Errors{{File: file, Line: line, Col: col, Msg: fmt.Sprintf(format, args...), Err: cause}}.orNil()
+	return Errors{{File: file, Line: line, Col: col, Msg: boundMsg(fmt.Sprintf(format, args...)), Err: cause}}.orNil()
 }

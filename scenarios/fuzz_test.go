@@ -27,6 +27,12 @@ func FuzzParse(f *testing.F) {
 		"services: {a: {depends_on: [b]}, b: {depends_on: [a]}}\ntraffic: {entry: a, rate: .nan, duration: -1s}\n",
 		"services:\n  a:\n    command: ['{{dep \"b\"}}', '{{range 9}}{{end}}']\n",
 		"a: !!binary aGVsbG8=\n? [x]\n: y\n",
+		"\ufeff# bom\r\n" + strings.ReplaceAll(base, "\n", "\r\n"),
+		"\xff\xfen\x00a\x00",
+		strings.Replace(base, "rate: 10", "rate: 1e3", 1) + "seed: 99999999999999999999\n",
+		strings.Replace(withRollout, "weight: 10", "weight: 10%", 1) + "  rolling: {max_surge: 0}\n",
+		"x: &a {fixture: httpsvc, replicaz: 1}\n" + strings.Replace(base, "    fixture: httpsvc\n    depends_on", "    <<: *a\n    depends_on", 1),
+		string(manyServices(600, true)),
 	} {
 		f.Add([]byte(seed))
 	}

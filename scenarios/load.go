@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"os"
@@ -10,7 +11,6 @@ import (
 
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
-	"github.com/goccy/go-yaml/parser"
 )
 
 // Load reads, decodes, defaults and validates a scenario file. Every problem
@@ -38,13 +38,21 @@ func LoadFor(path, runtime string) (*Scenario, error) {
 func Parse(file string, data []byte) (*Scenario, error) { return parseFor(file, data, "") }
 
 func parseFor(file string, data []byte, runtime string) (*Scenario, error) {
-	body, err := parseYAML(file, data)
+	data, err := normalizeText(file, data) // text.go: BOM, CRLF, UTF-16
+	if err != nil {
+		return nil, err
+	}
+	body, lazy, err := parseYAML(file, data)
 	if err != nil {
 		return nil, err
 	}
 	d := newDecoder(file)
+	d.lazy, d.data = lazy, data
 	s := &Scenario{File: file}
 	d.decodeRoot(body, s)
+	if d.syntax != nil { // in a piece parsed while decoding (chunks.go)
+		return nil, d.syntax
+	}
 	s.src = &source{pos: d.pos, failed: d.failed}
 	if runtime != "" {
 		s.Runtime = runtime
@@ -52,34 +60,28 @@ func parseFor(file string, data []byte, runtime string) (*Scenario, error) {
 	zeros := s.explicitZeros(d.pos) // zeros.go: start_at: 0 means at once
 	s.ApplyDefaults()
 	s.keepZeros(zeros, d.pos)
-	errs := d.errs
-	if err := s.Validate(); err != nil {
-		var es *Errors
-		if errors.As(err, &es) {
-			errs = append(errs, *es...)
-		}
-	}
-	if err := errs.orNil(); err != nil {
+	errs := append(d.errs, s.validate()...)
+	if err := errs.bounded(); err != nil {
 		return nil, err
 	}
 	return s, nil
 }
 
 // parseYAML returns the body of the file's single document.
-func parseYAML(file string, data []byte) (body ast.Node, err error) {
+func parseYAML(file string, data []byte) (body ast.Node, lazy *lazyPieces, err error) {
 	defer func() {
 		// The YAML parser is third-party code fed arbitrary input; a crash
 		// in it must still end as an invalid-scenario error.
 		if r := recover(); r != nil {
-			body, err = nil, single(file, 1, 1, nil, "this is not YAML that can be read (the parser failed: %v)", r)
+			body, lazy, err = nil, nil, single(file, 1, 1, nil, "this is not YAML that can be read (the parser failed: %v)", r)
 		}
 	}()
 	if at, ok := binaryAt(data); ok {
-		return nil, single(file, at.line, at.col, nil, "this is not a text file (it has a NUL byte or invalid UTF-8 here); a scenario is YAML text")
+		return nil, nil, single(file, at.line, at.col, nil, "this is not a text file (it has a NUL byte or invalid UTF-8 here); a scenario is YAML text")
 	}
-	f, perr := parser.ParseBytes(data, 0)
+	f, lazy, perr := parseFile(data) // chunks.go
 	if perr != nil {
-		return nil, syntaxError(file, perr)
+		return nil, nil, syntaxError(file, data, perr)
 	}
 	var docs []*ast.DocumentNode
 	for _, doc := range f.Docs {
@@ -88,21 +90,24 @@ func parseYAML(file string, data []byte) (body ast.Node, err error) {
 		}
 	}
 	if len(docs) == 0 {
-		return nil, single(file, 1, 1, nil, "the file is empty; a scenario needs at least name:, services: and traffic:")
+		return nil, nil, single(file, 1, 1, nil, "the file is empty; a scenario needs at least name:, services: and traffic:")
 	}
 	if len(docs) > 1 {
 		at := nodePos(docs[1].Body)
 		if docs[1].Start != nil && docs[1].Start.Position != nil {
 			at = pos{docs[1].Start.Position.Line, docs[1].Start.Position.Column}
 		}
-		return nil, single(file, at.line, at.col, nil, "a second YAML document starts here; put one scenario per file")
+		return nil, nil, single(file, at.line, at.col, nil, "a second YAML document starts here; put one scenario per file")
 	}
-	return docs[0].Body, nil
+	return docs[0].Body, lazy, nil
 }
 
 // syntaxError turns a goccy error into a positioned one, without goccy's
 // source excerpt (the message already says file:line:col).
-func syntaxError(file string, err error) error {
+func syntaxError(file string, data []byte, err error) error {
+	if at, open, ok := unclosedFlow(data); ok {
+		return single(file, at.line, at.col, err, "this %s is never closed; end the list or mapping with %s (on this line, or before the next key)", open, closerOf(open))
+	}
 	var ye yaml.Error
 	if !errors.As(err, &ye) || ye.GetToken() == nil || ye.GetToken().Position == nil {
 		return single(file, 1, 1, err, "this is not valid YAML: %v", err)
@@ -112,7 +117,7 @@ func syntaxError(file string, err error) error {
 	if m := duplicateKey.FindStringSubmatch(msg); m != nil {
 		msg = fmt.Sprintf("%s is already defined on line %s; a key may appear once per mapping (two services cannot share a name); rename or remove this one", m[1], m[2])
 	} else {
-		msg = "this is not valid YAML: " + msg
+		msg = "this is not valid YAML: " + msg + missingSpace(lineAt(data, p.Line))
 	}
 	return single(file, p.Line, p.Column, err, "%s", msg)
 }
@@ -137,4 +142,19 @@ func binaryAt(data []byte) (pos, bool) {
 		i += size
 	}
 	return pos{}, false
+}
+
+// lineAt is line n (1-based) of data, "" past its end.
+func lineAt(data []byte, n int) string {
+	for i := 1; i < n; i++ {
+		nl := bytes.IndexByte(data, '\n')
+		if nl < 0 {
+			return ""
+		}
+		data = data[nl+1:]
+	}
+	if nl := bytes.IndexByte(data, '\n'); nl >= 0 {
+		data = data[:nl]
+	}
+	return string(data)
 }

@@ -309,7 +309,9 @@ func (c *checker) rolling(r *Rollout, ro *Rolling, svc *Service) {
 	if ro.MaxUnavailable < 0 {
 		c.at(p+".max_unavailable", "must be 0 or more (instances missing during a batch), not %d", ro.MaxUnavailable)
 	}
-	if svc != nil && ro.MaxSurge == 0 && ro.MaxUnavailable >= svc.Replicas {
+	if ro.MaxSurge == 0 && ro.MaxUnavailable == 0 {
+		c.at(p+".max_surge", "0 with max_unavailable 0 can never replace an instance (none may be added, none removed); allow max_surge: 1 or max_unavailable: 1")
+	} else if svc != nil && ro.MaxSurge == 0 && ro.MaxUnavailable >= svc.Replicas {
 		c.at(p+".max_unavailable", "%d with max_surge 0 would take all %d instances of %s down at once; lower it or allow max_surge: 1",
 			ro.MaxUnavailable, svc.Replicas, svc.Name)
 	}

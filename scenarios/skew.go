@@ -76,7 +76,7 @@ func (c *checker) skewExpectation(e *Expectation, p string) {
 		c.at(p+".kind", "version_skew needs a rollout (two versions serving together), and the scenario has none; add rollout: or remove this expectation")
 		return
 	}
-	svc := c.s.Service(ro.Service)
+	svc := c.lookup(ro.Service)
 	if svc == nil {
 		return // the rollout's own check says so
 	}

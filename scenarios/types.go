@@ -41,6 +41,10 @@ type Scenario struct {
 	// run history (types_history.go).
 	Compare *Compare `yaml:"compare,omitempty" json:"compare,omitempty"`
 
+	// AbortIf is a safety floor: the drill stops early, verdict ABORTED,
+	// when what the clients see falls below it (abort.go).
+	AbortIf *AbortIf `yaml:"abort_if,omitempty" json:"abort_if,omitempty"`
+
 	// File is the path the scenario was loaded from ("" when built in code).
 	File string `yaml:"-" json:"-"`
 

@@ -19,10 +19,14 @@ type source struct {
 // A loaded scenario's errors point at file:line:col; one built in code gets
 // "<scenario>: path: message" (or File: ...). Call ApplyDefaults first:
 // Validate checks values as they are and does not fill them in.
-func (s *Scenario) Validate() error {
-	c := &checker{s: s, file: s.File, src: s.src, said: map[string]bool{}}
+func (s *Scenario) Validate() error { return s.validate().bounded() }
+
+// validate is Validate without the bound on the number of problems, for
+// Parse to merge with the decoder's.
+func (s *Scenario) validate() Errors {
+	c := &checker{s: s, file: s.File, src: s.src, said: map[string]bool{}, byName: s.serviceIndex()}
 	c.scenario()
-	return c.errs.orNil()
+	return c.errs
 }
 
 // checker collects problems; every check reports by path ("faults[1].edge")
@@ -33,7 +37,36 @@ type checker struct {
 	src  *source
 	errs Errors
 	said map[string]bool
+	// byName finds services in constant time (Scenario.Service scans,
+	// which made validation quadratic in the number of services).
+	byName   map[string]*Service
+	names    []string                 // serviceNames, once
+	fieldsOf map[reflect.Type][]field // yamlFields per type
 }
+
+func (c *checker) fields(t reflect.Type) []field {
+	if fs, ok := c.fieldsOf[t]; ok {
+		return fs
+	}
+	if c.fieldsOf == nil {
+		c.fieldsOf = map[reflect.Type][]field{}
+	}
+	fs := yamlFields(t)
+	c.fieldsOf[t] = fs
+	return fs
+}
+
+// written says whether the file gives a value at path.
+func (c *checker) written(path string) bool {
+	if c.src == nil {
+		return false
+	}
+	_, ok := c.src.pos.val[path]
+	return ok
+}
+
+// lookup is Scenario.Service through the checker's index.
+func (c *checker) lookup(name string) *Service { return c.byName[name] }
 
 // at reports a problem with the value at path.
 func (c *checker) at(path, format string, args ...any) { c.report(path, false, format, args...) }
@@ -58,11 +91,11 @@ func (c *checker) report(path string, preferKey bool, format string, args ...any
 		return
 	}
 	c.said[path] = true
-	msg := fmt.Sprintf(format, args...)
+	msg := fmt.Sprintf(format, clipArgs(args)...)
 	if path != "" {
 		msg = path + ": " + msg
 	}
-	e := &Error{File: c.file, Msg: msg}
+	e := &Error{File: c.file, Msg: boundMsg(msg)}
 	if c.src != nil {
 		if at, ok := c.src.pos.lookup(path, preferKey); ok {
 			e.Line, e.Col = at.line, at.col
@@ -104,6 +137,8 @@ func (c *checker) scenario() {
 	c.history()  // validate_history.go
 	c.alerts()   // validate_alerts.go
 	c.journeys() // validate_journeys.go
+	c.limits()   // validate_limits.go
+	c.abortIf()  // abort.go
 }
 
 // negativeDurations reports every negative duration, wherever it is; only
@@ -127,7 +162,7 @@ func (c *checker) negativeDurations(v reflect.Value, path string) {
 				}
 			}
 		}
-		for _, f := range yamlFields(t) {
+		for _, f := range c.fields(t) {
 			fv := v.Field(f.index)
 			p := child(path, f.key)
 			if fv.Type() == durationType {
@@ -151,7 +186,7 @@ func (c *checker) serviceRef(path, name, example string) bool {
 		c.at(path, "is missing; write e.g. %s (%s)", example, c.listServices())
 		return false
 	}
-	if c.s.Service(name) != nil {
+	if c.lookup(name) != nil {
 		return true
 	}
 	if len(c.s.Services) == 0 {
@@ -166,28 +201,35 @@ func (c *checker) listServices() string {
 	if len(names) == 0 {
 		return "there are no services yet"
 	}
-	return "services are " + strings.Join(names, ", ")
+	return "services are " + listSome(names)
 }
 
+// serviceNames are the services' names in file order, listed once.
 func (c *checker) serviceNames() []string {
-	var names []string
-	for _, svc := range c.s.Services {
-		if svc != nil {
-			names = append(names, svc.Name)
+	if c.names == nil {
+		c.names = make([]string, 0, len(c.s.Services))
+		for _, svc := range c.s.Services {
+			if svc != nil {
+				c.names = append(c.names, svc.Name)
+			}
 		}
 	}
-	return names
+	return c.names
 }
 
 // didYouMean suggests the nearest valid word, or lists them under label.
+// Past maxSuggested problems it no longer searches (each search is linear
+// in the valid words, and only the first maxErrors problems are shown).
 func (c *checker) didYouMean(got string, valid []string, label string) string {
-	if best, ok := closest(got, valid); ok {
-		return fmt.Sprintf("did you mean %q?", best)
+	if len(c.errs) < maxSuggested {
+		if best, ok := closest(got, valid); ok {
+			return fmt.Sprintf("did you mean %q?", best)
+		}
 	}
 	if len(valid) == 0 {
 		return label + ": (none)"
 	}
-	return label + ": " + strings.Join(valid, ", ")
+	return label + ": " + listSome(valid)
 }
 
 // oneOf checks an enumerated value.

@@ -32,7 +32,7 @@ func (c *checker) database(name string, d *Database, p string) {
 	if !serviceName.MatchString(name) {
 		c.atKey(p, "database name %q: use lower-case letters, digits, '-' and '_', starting with a letter (it names servers and proxies)", name)
 	}
-	if c.s.Service(name) != nil {
+	if c.lookup(name) != nil {
 		c.atKey(p, "%q is also a service; give the database another name", name)
 	}
 	c.oneOf(p+".engine", d.Engine, Engines, "engine")

@@ -57,7 +57,7 @@ func (c *checker) rollout() {
 	}
 	var svc *Service
 	if c.serviceRef("rollout.service", r.Service, "service: checkout, the service to roll out") {
-		svc = c.s.Service(r.Service)
+		svc = c.lookup(r.Service)
 	}
 	c.oneOf("rollout.strategy", r.Strategy, Strategies, "strategy")
 	c.oneOf("rollout.rollback", r.Rollback, Rollbacks, "rollback")
@@ -101,7 +101,9 @@ func (c *checker) rollout() {
 			c.at(p+".weight", "%d does not grow (the step before routes %d%%); weights must increase step by step", st.Weight, prev)
 		}
 		prev = max(prev, st.Weight)
-		if st.Pause == 0 {
+		if st.Pause == 0 && c.written(p+".pause") {
+			c.at(p+".pause", "0s is too short: analysis watches each step during its pause; write e.g. pause: 30s")
+		} else if st.Pause == 0 {
 			c.at(p+".pause", "is missing; write how long to watch this step, e.g. pause: 30s")
 		}
 		// A step that inherited the rollout's analysis was checked above.
@@ -244,7 +246,7 @@ func (c *checker) faultInstance(f *Fault, p string) {
 	if !c.serviceRef(p+".service", f.Service, "service: payments, the service whose instance to "+f.Kind) {
 		return
 	}
-	svc := c.s.Service(f.Service)
+	svc := c.lookup(f.Service)
 	if f.Instance < 0 {
 		c.at(p+".instance", "must be 0 or more (the index among the service's instances), not %d", f.Instance)
 		return
@@ -349,12 +351,12 @@ func (c *checker) targetKey(f *Fault) string {
 		}
 		return "edge " + from + " -> " + to
 	}
-	if !slices.Contains(instanceFaultKinds, f.Kind) || c.s.Service(f.Service) == nil {
+	if !slices.Contains(instanceFaultKinds, f.Kind) || c.lookup(f.Service) == nil {
 		return ""
 	}
 	version := f.Version
 	if version == "" {
-		version = c.s.Service(f.Service).Version
+		version = c.lookup(f.Service).Version
 	}
 	return fmt.Sprintf("instance %d of %s (%s)", f.Instance, f.Service, version)
 }

@@ -222,9 +222,9 @@ func (c *checker) cycles() {
 	visit = func(name string) {
 		color[name] = grey
 		stack = append(stack, name)
-		svc := c.s.Service(name)
+		svc := c.lookup(name)
 		for i, d := range svc.DependsOn {
-			if d == name || c.s.Service(d) == nil {
+			if d == name || c.lookup(d) == nil {
 				continue
 			}
 			switch color[d] {
@@ -235,7 +235,7 @@ func (c *checker) cycles() {
 				cycle := append(slices.Clone(stack[start:]), d)
 				c.at(fmt.Sprintf("services.%s.depends_on[%d]", name, i),
 					"dependency cycle %s; a request would loop for ever, remove one of these dependencies",
-					strings.Join(cycle, " -> "))
+					cycleText(cycle))
 			}
 		}
 		stack = stack[:len(stack)-1]

@@ -51,6 +51,9 @@ func (s *Scenario) zeroables() []zeroable {
 			margins(fmt.Sprintf("rollout.steps[%d].analysis", i), "rollout.analysis", st.Analysis)
 		}
 	}
+	if ro := r.Rolling; ro != nil { // max_surge: 0 is kept so that 0 and 0 is refused, not made 1
+		out = append(out, intZero("rollout.rolling.max_surge", &ro.MaxSurge))
+	}
 	if bg := r.BlueGreen; bg != nil {
 		out = append(out, durZero("rollout.blue_green.scale_down_delay", &bg.ScaleDownDelay))
 	}

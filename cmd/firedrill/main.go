@@ -71,5 +71,7 @@ hold. It ends with a readiness report and an exit code:
 	root.AddCommand(newHistoryCmd(), newGateCmd(), newAuditCmd()) // history.go
 	root.AddCommand(newSimulateCmd())                             // simulate.go
 	root.AddCommand(newNetemCmd())                                // netem.go: the docker runtime's netem helper
+	root.AddCommand(newInitCmd(), newSchemaCmd())                 // init.go, schema.go
+	root.Version = version()                                      // schema.go: firedrill --version
 	return root
 }

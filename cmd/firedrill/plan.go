@@ -9,7 +9,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/firedrill/firedrill"
 	"github.com/firedrill/firedrill/scenarios"
 )
 
@@ -19,9 +18,9 @@ func newPlanCmd() *cobra.Command {
 		Short: "Print the timeline of rollout steps, faults and checks (a dry run: starts nothing)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			sc, err := scenarios.Load(args[0])
+			sc, err := loadScenario(cmd.Context(), args[0], "") // load.go
 			if err != nil {
-				return &exitError{code: firedrill.ExitInvalid, err: err}
+				return err
 			}
 			printPlan(cmd.OutOrStdout(), sc)
 			return nil
@@ -65,7 +64,15 @@ func printPlan(w io.Writer, sc *scenarios.Scenario) {
 		if !ro.HasSteps() {
 			deploy += "; judged by " + checks(ro.Analysis)
 		}
+		// The first step waits for the new instances to pass their health
+		// checks: about healthy_after checks, one per interval.
+		ready := time.Second
+		if svc := sc.Service(ro.Service); svc != nil {
+			ready = time.Duration(max(svc.Health.HealthyAfter, 1)) * svc.Health.Interval.D()
+		}
+		deploy += fmt.Sprintf("; about %s until healthy", ready)
 		items = append(items, planItem{t, deploy})
+		t += ready
 		switch {
 		case ro.Strategy == scenarios.StrategyBlueGreen && ro.BlueGreen != nil:
 			bg := ro.BlueGreen

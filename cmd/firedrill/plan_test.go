@@ -27,7 +27,11 @@ func TestPlanShowsDatabasesLedgerAndActions(t *testing.T) {
 			"+2s       action expand: migrate on database db primary",
 			"+15s      action contract: migrate",
 		}, nil},
-		{"quickstart.yaml", []string{"+11s      fault slow-payments reverted"}, []string{"database", "ledger"}},
+		{"quickstart.yaml", []string{
+			"+5s       rollout checkout: deploy v2 x1 (canary); about 1s until healthy",
+			"+6s       step 1: 10% to v2 for 10s", // the deploy counted
+			"+12s      fault slow-payments reverted",
+		}, []string{"database", "ledger"}},
 	} {
 		sc, err := scenarios.Load("../../scenarios/examples/" + tc.file)
 		require.NoError(t, err)

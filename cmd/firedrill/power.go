@@ -72,8 +72,8 @@ Exit codes: 0 the plan reaches the target power, 1 it does not, 2 invalid input.
 			var sc *scenarios.Scenario
 			if len(args) == 1 {
 				var err error
-				if sc, err = scenarios.Load(args[0]); err != nil {
-					return &exitError{code: firedrill.ExitInvalid, err: err}
+				if sc, err = loadScenario(cmd.Context(), args[0], ""); err != nil { // load.go: 2, or 130 on a signal
+					return err
 				}
 			}
 			in, err := pf.input(cmd.Flags())

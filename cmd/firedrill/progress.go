@@ -21,6 +21,8 @@ import (
 type progress interface {
 	Healthy(service, instance string, done, total int)
 	Event(e record.Event)
+	// Interrupted stops the display and says that cleanup is under way.
+	Interrupted()
 	Close()
 }
 
@@ -28,7 +30,11 @@ type nopProgress struct{}
 
 func (nopProgress) Healthy(string, string, int, int) {}
 func (nopProgress) Event(record.Event)               {}
+func (nopProgress) Interrupted()                     {}
 func (nopProgress) Close()                           {}
+
+// cleaningUp is what an interrupted run says while it cleans up.
+const cleaningUp = "interrupted: cleaning up (reverting faults, stopping everything, writing the partial result); Ctrl-C again to quit at once"
 
 // worth says whether an event is shown as a line (analysis passes and
 // per-instance health flaps would drown the rest).
@@ -77,6 +83,12 @@ func (p *plainProgress) Event(e record.Event) {
 	fmt.Fprintln(p.w, line(e))
 }
 
+func (p *plainProgress) Interrupted() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	fmt.Fprintf(p.w, "%s  %s\n", time.Now().Format("15:04:05.000"), cleaningUp)
+}
+
 func (p *plainProgress) Close() {}
 
 // bars: one bar for the topology coming up, one for the traffic's duration,
@@ -92,6 +104,7 @@ type bars struct {
 	active map[string]bool
 	start  time.Time
 	done   chan struct{}
+	stop   sync.Once // closes done
 }
 
 func newBars(w io.Writer, sc *scenarios.Scenario) *bars {
@@ -185,8 +198,17 @@ func (b *bars) tick() {
 	}
 }
 
+// Interrupted stops the bars where they are (the traffic bar no longer
+// counts time that is not run) and prints the cleanup line under them.
+func (b *bars) Interrupted() {
+	b.stop.Do(func() { close(b.done) })
+	b.up.Abort(true)
+	b.traffic.Abort(false)
+	fmt.Fprintln(b.p, cleaningUp)
+}
+
 func (b *bars) Close() {
-	close(b.done)
+	b.stop.Do(func() { close(b.done) })
 	b.up.Abort(true)
 	b.traffic.SetTotal(-1, true)
 	b.p.Wait()

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 
@@ -10,7 +11,6 @@ import (
 	"github.com/firedrill/firedrill"
 	"github.com/firedrill/firedrill/observe"
 	"github.com/firedrill/firedrill/reports"
-	"github.com/firedrill/firedrill/scenarios"
 )
 
 func newRunCmd() *cobra.Command {
@@ -32,10 +32,11 @@ While a rollout runs, its gates and alerts take live decisions from another term
 firedrill approve|reject|decide RUN (see --control).`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			sc, err := scenarios.LoadFor(args[0], runtime)
+			sc, err := loadScenario(cmd.Context(), args[0], runtime) // load.go: exit 2, or 130 on a signal
 			if err != nil {
-				return &exitError{code: firedrill.ExitInvalid, err: err}
+				return err
 			}
+			warn(os.Stderr, args[0], sc)
 			opts := firedrill.Options{Runtime: runtime, OutDir: out, SeedSet: cmd.Flags().Changed("seed"), Seed: seed, Control: control}
 			// --listen: the run's metrics (package observe), loopback only.
 			if listen != "" {
@@ -57,7 +58,9 @@ firedrill approve|reject|decide RUN (see --control).`,
 				ui = newProgress(os.Stdout, tty, sc)
 			}
 			opts.OnEvent, opts.OnHealthy = ui.Event, ui.Healthy
+			unwatch := watchInterrupt(cmd.Context(), ui, os.Stderr) // interrupt.go: "cleaning up", a 2nd Ctrl-C quits
 			res, err := firedrill.Run(cmd.Context(), sc, opts)
+			unwatch()
 			ui.Close()
 			baseline := compareBaseline(cmd.Context(), historySpec, sc.Compare, res, err, opts.Formats) // compare: (history.go)
 			code := firedrill.ExitCode(res, err)
@@ -100,12 +103,16 @@ func newValidateCmd() *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			bad := 0
 			for _, f := range args {
-				sc, err := scenarios.Load(f)
+				sc, err := loadScenario(cmd.Context(), f, "")
 				if err != nil {
+					if ee := (*exitError)(nil); errors.As(err, &ee) && ee.code == firedrill.ExitInterrupted {
+						return err
+					}
 					bad++
 					fmt.Fprintln(os.Stderr, err)
 					continue
 				}
+				warn(os.Stderr, f, sc)
 				fmt.Fprintf(cmd.OutOrStdout(), "%s: ok\n", f)
 				if w := capacityWarning(sc); w != "" { // capacity.go (issue 14)
 					fmt.Fprintf(cmd.ErrOrStderr(), "%s: warning: %s\n", f, w)
