@@ -96,7 +96,7 @@ func addRecent(ctx context.Context, st *history.Store, res *reports.Result, id i
 // files are written again. Without a reachable history it warns and the
 // result stays as it was. It returns the baseline runs' label.
 func compareBaseline(ctx context.Context, spec string, cmp *scenarios.Compare, res *reports.Result, runErr error, formats []string) string {
-	if cmp == nil || res == nil || runErr != nil || res.Interrupted {
+	if cmp == nil || res == nil || runErr != nil || res.Interrupted || res.Aborted != "" { // an aborted drill keeps its verdict
 		return ""
 	}
 	warn := func(err error) { fmt.Fprintf(os.Stderr, "firedrill: warning: compare: skipped: %v\n", err) }
