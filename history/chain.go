@@ -29,7 +29,9 @@ const decisionCols = `kind, scenario, version, file_hash, actor, note, at`
 // only for records chained after it, or verify would reject old ones.
 
 // canonical is the stored form of one chained record.
-func canonical(ctx context.Context, tx queryer, kind string, ref int64) ([]byte, error) {
+// withSim says the schema has simCols (every caller but the migration to
+// schema 3).
+func canonical(ctx context.Context, tx queryer, kind string, ref int64, withSim bool) ([]byte, error) {
 	var cols, table string
 	switch kind {
 	case kindRun:
@@ -54,8 +56,32 @@ func canonical(ctx context.Context, tx queryer, kind string, ref int64) ([]byte,
 			return nil, err
 		}
 		doc["expectations"] = exps
+		if withSim {
+			if err := addSim(ctx, tx, doc, ref); err != nil {
+				return nil, err
+			}
+		}
 	}
 	return json.Marshal(doc)
+}
+
+// addSim puts a run's simCols into its document unless they hold their
+// defaults (a live run): runs chained before schema 4 hash as they did,
+// and any edit of these columns, either way, changes the document.
+func addSim(ctx context.Context, tx queryer, doc map[string]any, ref int64) error {
+	rows, err := textRows(ctx, tx, `SELECT `+simCols+` FROM runs WHERE id = `+fmt.Sprint(ref))
+	if err != nil {
+		return err
+	}
+	if len(rows) != 1 {
+		return fmt.Errorf("run %d is missing (deleted?)", ref)
+	}
+	r := rows[0]
+	if str(r[0]) == KindRun && str(r[1]) == "0" && r[2] == nil && r[3] == nil {
+		return nil
+	}
+	doc["sim"] = r
+	return nil
 }
 
 // queryer is a *sql.Tx or a *sql.DB.
@@ -105,13 +131,13 @@ func chainHash(prev string, doc []byte) string {
 
 // appendChain adds a record to the end of the chain; the caller's
 // transaction holds the append lock.
-func (s *Store) appendChain(ctx context.Context, tx *sql.Tx, kind string, ref int64) error {
+func (s *Store) appendChain(ctx context.Context, tx *sql.Tx, kind string, ref int64, withSim bool) error {
 	prev := genesis
 	err := tx.QueryRowContext(ctx, `SELECT hash FROM audit ORDER BY seq DESC LIMIT 1`).Scan(&prev)
 	if err != nil && err != sql.ErrNoRows {
 		return fmt.Errorf("read the end of the audit chain in %s: %w", s.where, err)
 	}
-	doc, err := canonical(ctx, tx, kind, ref)
+	doc, err := canonical(ctx, tx, kind, ref, withSim)
 	if err != nil {
 		return fmt.Errorf("read back %s %d for the audit chain: %w", kind, ref, err)
 	}
@@ -135,7 +161,7 @@ func chainUnchained(ctx context.Context, s *Store, tx *sql.Tx) error {
 		if _, err := fmt.Sscan(*r[0], &id); err != nil {
 			return err
 		}
-		if err := s.appendChain(ctx, tx, kindRun, id); err != nil {
+		if err := s.appendChain(ctx, tx, kindRun, id, false); err != nil { // schema 3: no simCols yet
 			return err
 		}
 	}
@@ -180,7 +206,7 @@ func (s *Store) Verify(ctx context.Context) (int, error) {
 			b.Reason = "its previous hash is not the hash of the entry before it (an entry was removed or edited)"
 			return i, b
 		}
-		doc, err := canonical(ctx, tx, b.Kind, b.Ref)
+		doc, err := canonical(ctx, tx, b.Kind, b.Ref, true)
 		if err != nil {
 			b.Reason = err.Error()
 			return i, b

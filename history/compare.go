@@ -37,7 +37,7 @@ func (s *Store) Compare(ctx context.Context, res *reports.Result, cmp *scenarios
 	if last <= 0 {
 		last = scenarios.DefaultCompareLast
 	}
-	runs, err := s.Runs(ctx, Filter{Scenario: res.Scenario, Verdict: reports.GO, Until: res.StartedAt, Last: last})
+	runs, err := s.Runs(ctx, Filter{Scenario: res.Scenario, Verdict: reports.GO, Until: res.StartedAt, Last: last, Kind: KindRun})
 	if err != nil {
 		return nil, err
 	}

@@ -35,7 +35,7 @@ func Gate(ctx context.Context, p *Policy, st *Store, rel Release, at time.Time) 
 	var decisions []Decision
 	if st != nil {
 		var err error
-		if runs, err = st.Runs(ctx, Filter{Scenario: rel.Scenario, Until: at}); err != nil {
+		if runs, err = st.Runs(ctx, Filter{Scenario: rel.Scenario, Until: at, Kind: KindRun}); err != nil {
 			return nil, err
 		}
 		if decisions, err = st.Decisions(ctx, rel.Scenario); err != nil {
@@ -48,6 +48,7 @@ func Gate(ctx context.Context, p *Policy, st *Store, rel Release, at time.Time) 
 // Decide is the gate's pure logic over the scenario's runs (oldest first)
 // and decisions.
 func Decide(p *Policy, rel Release, runs []Run, decisions []Decision, at time.Time) *Verdict {
+	runs = LiveRuns(runs) // a simulation is never a rehearsal, passing or failing
 	v := &Verdict{Risk: rel.Risk}
 	if v.Risk == "" {
 		v.Risk = p.DefaultRisk

@@ -14,6 +14,7 @@ type Filter struct {
 	Since    time.Time // zero: from the start
 	Until    time.Time // zero: to the end
 	Verdict  string    // "" any
+	Kind     string    // KindRun, KindSimulation; "" both
 	// Last keeps only the newest N runs (0: all).
 	Last int
 }
@@ -32,13 +33,16 @@ func (s *Store) Runs(ctx context.Context, f Filter) ([]Run, error) {
 	if f.Verdict != "" {
 		add("verdict = ?", f.Verdict)
 	}
+	if f.Kind != "" {
+		add("kind = ?", f.Kind)
+	}
 	if !f.Since.IsZero() {
 		add("started_at >= ?", ts(f.Since))
 	}
 	if !f.Until.IsZero() {
 		add("started_at <= ?", ts(f.Until))
 	}
-	q := `SELECT id, ` + runCols + ` FROM runs WHERE ` + where + ` ORDER BY started_at DESC, id DESC`
+	q := `SELECT id, ` + runCols + `, ` + simCols + ` FROM runs WHERE ` + where + ` ORDER BY started_at DESC, id DESC`
 	if f.Last > 0 {
 		q += fmt.Sprintf(" LIMIT %d", f.Last)
 	}
@@ -75,7 +79,7 @@ func scanRun(rows *sql.Rows) (Run, error) {
 	err := rows.Scan(&r.ID, &r.Scenario, &r.ScenarioFile, &r.FileHash, &r.Version, &r.FromVersion, &r.RunID, &r.Seed, &r.Runtime,
 		&r.Verdict, &r.Interrupted, &r.Error, &started, &ended, &r.Requests, &r.Errors, &r.P99MS, &r.Availability,
 		&r.RolloutOutcome, &r.DetectS, &r.RollbackS, &r.RestoreS, &r.RTOS, &r.RPOS, &r.Commit, &r.Branch,
-		&r.OutDir, &r.ToolVersion, &r.Baseline)
+		&r.OutDir, &r.ToolVersion, &r.Baseline, &r.Kind, &r.Trials, &r.RollbackRatio, &r.DetectRatio)
 	if err != nil {
 		return r, err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -21,11 +22,19 @@ const runCols = `scenario, scenario_file, file_hash, version, from_version, run_
 	rollout_outcome, detect_s, rollback_s, restore_s, rto_s, rpo_s, git_commit, git_branch,
 	out_dir, tool_version, baseline`
 
+// simCols (schema 4) say whether a record is a live run or a simulated
+// plan, and a simulation's figures.
+const simCols = `kind, trials, rollback_ratio, detect_ratio`
+
 func runArgs(r *Run) []any {
+	kind := r.Kind
+	if kind == "" {
+		kind = KindRun
+	}
 	return []any{r.Scenario, r.ScenarioFile, r.FileHash, r.Version, r.FromVersion, r.RunID, r.Seed, r.Runtime,
 		r.Verdict, r.Interrupted, r.Error, ts(r.StartedAt), ts(r.EndedAt), r.Requests, r.Errors, r.P99MS, r.Availability,
 		r.RolloutOutcome, r.DetectS, r.RollbackS, r.RestoreS, r.RTOS, r.RPOS, r.Commit, r.Branch,
-		r.OutDir, r.ToolVersion, r.Baseline}
+		r.OutDir, r.ToolVersion, r.Baseline, kind, r.Trials, r.RollbackRatio, r.DetectRatio}
 }
 
 // Record stores a run with its expectations and appends it to the audit
@@ -33,8 +42,9 @@ func runArgs(r *Run) []any {
 func (s *Store) Record(ctx context.Context, r Run) (int64, error) {
 	var id int64
 	err := s.tx(ctx, func(tx *sql.Tx) error {
-		ins := `INSERT INTO runs (` + runCols + `) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) RETURNING id`
-		if err := tx.QueryRowContext(ctx, s.d.q(ins), runArgs(&r)...).Scan(&id); err != nil {
+		args := runArgs(&r)
+		ins := `INSERT INTO runs (` + runCols + `, ` + simCols + `) VALUES (?` + strings.Repeat(",?", len(args)-1) + `) RETURNING id`
+		if err := tx.QueryRowContext(ctx, s.d.q(ins), args...).Scan(&id); err != nil {
 			return fmt.Errorf("record run of %s in %s: %w", r.Scenario, s.where, err)
 		}
 		for i, x := range r.Expectations {
@@ -44,7 +54,7 @@ func (s *Store) Record(ctx context.Context, r Run) (int64, error) {
 				return fmt.Errorf("record expectation %q in %s: %w", x.Name, s.where, err)
 			}
 		}
-		return s.appendChain(ctx, tx, kindRun, id)
+		return s.appendChain(ctx, tx, kindRun, id, true)
 	})
 	return id, err
 }
@@ -81,7 +91,7 @@ func (s *Store) Decide(ctx context.Context, d Decision) (int64, error) {
 		if err != nil {
 			return fmt.Errorf("record %s by %s in %s: %w", d.Kind, d.Actor, s.where, err)
 		}
-		return s.appendChain(ctx, tx, kindDecision, id)
+		return s.appendChain(ctx, tx, kindDecision, id, true)
 	})
 	return id, err
 }

@@ -45,9 +45,28 @@ type Run struct {
 	OutDir      string   `json:"out_dir,omitempty"`
 	ToolVersion string   `json:"tool_version,omitempty"`
 	// Baseline names the runs a compare: check measured against ("#3,#5").
-	Baseline     string        `json:"baseline,omitempty"`
-	Expectations []Expectation `json:"expectations"`
+	Baseline string `json:"baseline,omitempty"`
+	// Kind is KindRun (a live rehearsal) or KindSimulation (firedrill
+	// simulate: Trials trials in virtual time, never evidence for the gate,
+	// never in the failure rate, MTTR or flakiness). A simulation's
+	// DetectS and RollbackS are the trials' medians.
+	Kind          string        `json:"kind"`
+	Trials        int64         `json:"trials,omitempty"`
+	RollbackRatio *float64      `json:"rollback_ratio,omitempty"`
+	DetectRatio   *float64      `json:"detect_ratio,omitempty"`
+	Expectations  []Expectation `json:"expectations"`
 }
+
+// Kinds of recorded runs.
+const (
+	KindRun        = "run"
+	KindSimulation = "simulation"
+	// Simulated is a simulation's verdict column: it is neither GO nor NO-GO.
+	Simulated = "SIMULATED"
+)
+
+// Simulation reports whether the run is a simulated plan.
+func (r *Run) Simulation() bool { return r.Kind == KindSimulation }
 
 // Expectation is one check of a recorded run.
 type Expectation struct {
@@ -61,7 +80,7 @@ type Expectation struct {
 }
 
 // GO reports whether the run's verdict was GO.
-func (r *Run) GO() bool { return r.Verdict == reports.GO }
+func (r *Run) GO() bool { return r.Verdict == reports.GO && !r.Simulation() }
 
 // Provenance is where a run came from besides its result.
 type Provenance struct {
@@ -79,7 +98,7 @@ func FromResult(res *reports.Result, p Provenance) Run {
 		Error: res.Error, StartedAt: res.StartedAt, EndedAt: res.EndedAt,
 		Requests: int64(res.Traffic.Requests), Errors: int64(res.Traffic.Errors),
 		RolloutOutcome: res.Rollout.Outcome, Commit: p.Commit, Branch: p.Branch,
-		OutDir: res.OutDir, ToolVersion: res.ToolVersion,
+		OutDir: res.OutDir, ToolVersion: res.ToolVersion, Kind: KindRun,
 	}
 	if res.Traffic.Requests > 0 {
 		p99 := res.Traffic.LatencyMS.P99

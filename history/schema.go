@@ -125,6 +125,12 @@ var migrations = []migration{
 			hash TEXT NOT NULL,
 			UNIQUE (kind, ref))`,
 	}, after: chainUnchained},
+	{stmts: []string{ // 4: simulated plans (firedrill simulate) beside live runs
+		`ALTER TABLE runs ADD COLUMN kind TEXT NOT NULL DEFAULT 'run'`,
+		`ALTER TABLE runs ADD COLUMN trials BIGINT NOT NULL DEFAULT 0`,
+		`ALTER TABLE runs ADD COLUMN rollback_ratio {real}`,
+		`ALTER TABLE runs ADD COLUMN detect_ratio {real}`,
+	}},
 }
 
 // SchemaVersion is the schema version this firedrill writes.

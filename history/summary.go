@@ -7,9 +7,12 @@ import (
 
 // Summary is what a list of runs adds up to.
 type Summary struct {
-	Runs int `json:"runs"`
-	GO   int `json:"go"`
-	NOGO int `json:"no_go"`
+	// Runs counts live runs; Simulations the simulated plans listed beside
+	// them, which no figure below counts.
+	Runs        int `json:"runs"`
+	Simulations int `json:"simulations"`
+	GO          int `json:"go"`
+	NOGO        int `json:"no_go"`
 	// ChangeFailureRate is the NO-GO share of rehearsed releases (runs
 	// that rolled a version out, all runs when none did; interrupted runs
 	// are not counted).
@@ -42,8 +45,9 @@ type Flaky struct {
 }
 
 // Summarize adds up runs (oldest first).
-func Summarize(runs []Run) Summary {
-	s := Summary{Runs: len(runs), Flaky: []Flaky{}}
+func Summarize(all []Run) Summary {
+	runs := LiveRuns(all)
+	s := Summary{Runs: len(runs), Simulations: len(all) - len(runs), Flaky: []Flaky{}}
 	var releases, failed int
 	anyRelease := false
 	for i := range runs {
@@ -75,6 +79,17 @@ func Summarize(runs []Run) Summary {
 	s.MTTRMedianS, s.DetectMedianS, s.P99MedianMS = Median(mttr), Median(detect), Median(p99)
 	s.Flaky = FlakyOf(runs)
 	return s
+}
+
+// LiveRuns are the runs that are not simulations, in order.
+func LiveRuns(runs []Run) []Run {
+	out := make([]Run, 0, len(runs))
+	for _, r := range runs {
+		if !r.Simulation() {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 func appendSet(xs []float64, v *float64) []float64 {
@@ -111,8 +126,8 @@ func FlakyOf(runs []Run) []Flaky {
 	var order []key
 	for i := range runs {
 		r := &runs[i]
-		if r.Interrupted {
-			continue // an interrupted run checked nothing to the end
+		if r.Interrupted || r.Simulation() {
+			continue // an interrupted run checked nothing to the end; a simulation is no run
 		}
 		for _, x := range r.Expectations {
 			k := key{r.Scenario, r.FileHash, r.Version, x.Name}

@@ -71,7 +71,7 @@ func recordRun(ctx context.Context, spec string, res *reports.Result, baseline s
 // addRecent puts the scenario's last ten runs into the result and writes
 // result.json and report.html (when the run wrote one) again.
 func addRecent(ctx context.Context, st *history.Store, res *reports.Result, id int64) error {
-	runs, err := st.Runs(ctx, history.Filter{Scenario: res.Scenario, Last: 10})
+	runs, err := st.Runs(ctx, history.Filter{Scenario: res.Scenario, Last: 10, Kind: history.KindRun})
 	if err != nil {
 		return err
 	}
@@ -126,6 +126,7 @@ func compareBaseline(ctx context.Context, spec string, cmp *scenarios.Compare, r
 func newHistoryCmd() *cobra.Command {
 	var (
 		spec, scenario, since string
+		kind                  string
 		asJSON                bool
 		last                  int
 	)
@@ -136,10 +137,15 @@ func newHistoryCmd() *cobra.Command {
 verdicts, detection times and p99 per scenario, and sums them up: change failure rate (NO-GO
 share of rehearsed releases), median time to restore and to detect, and the flaky
 expectations (whose verdict flips for the same scenario file and version) with a 95% Wilson
-interval on their flip rate. --json prints {"runs": [...], "summary": {...}}.`,
+interval on their flip rate. Plans recorded by firedrill simulate are listed apart (trials,
+rollback and detection ratios) and count in none of those figures. --json prints
+{"runs": [...], "summary": {...}}; a simulation's "kind" is "simulation".`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			f := history.Filter{Scenario: scenario, Last: last}
+			f := history.Filter{Scenario: scenario, Last: last, Kind: kind}
+			if kind != "" && kind != history.KindRun && kind != history.KindSimulation {
+				return &exitError{code: firedrill.ExitInvalid, err: fmt.Errorf("--kind %q: write run or simulation", kind)}
+			}
 			if since != "" {
 				t, err := parseSince(since, time.Now())
 				if err != nil {
@@ -176,6 +182,7 @@ interval on their flip rate. --json prints {"runs": [...], "summary": {...}}.`,
 	cmd.Flags().StringVar(&scenario, "scenario", "", "only this scenario's runs")
 	cmd.Flags().StringVar(&since, "since", "", "only runs since: an age (7d, 2w, 36h) or a time (2026-12-01, RFC 3339)")
 	cmd.Flags().IntVar(&last, "last", 0, "only the newest N runs")
+	cmd.Flags().StringVar(&kind, "kind", "", "only live runs (run) or simulated plans (simulation); default both")
 	cmd.Flags().BoolVar(&asJSON, "json", false, `print {"runs": [...], "summary": {...}}`)
 	cmd.AddCommand(newHistoryDecisionCmd(history.DecisionApproval), newHistoryDecisionCmd(history.DecisionRevoke))
 	return cmd
@@ -251,9 +258,14 @@ func firstEnv(names ...string) string {
 
 // printHistory prints the runs as a table, one trend line per scenario
 // and the summary.
-func printHistory(w io.Writer, where string, runs []history.Run, sum history.Summary) {
-	if len(runs) == 0 {
+func printHistory(w io.Writer, where string, all []history.Run, sum history.Summary) {
+	if len(all) == 0 {
 		fmt.Fprintf(w, "no runs recorded in %s\n", where)
+		return
+	}
+	printSimulations(w, all)
+	runs := history.LiveRuns(all)
+	if len(runs) == 0 {
 		return
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
@@ -279,6 +291,27 @@ func printHistory(w io.Writer, where string, runs []history.Run, sum history.Sum
 		fmt.Fprintf(w, "flaky    %s %s (file %s) %q: %d flips in %d consecutive pairs, %.0f%% (95%% CI %.0f–%.0f%%)\n",
 			f.Scenario, dash(f.Version), short(f.FileHash), f.Expectation, f.Flips, f.Runs-1, 100*f.FlipRate, 100*f.FlipLow, 100*f.FlipHigh)
 	}
+}
+
+// printSimulations lists the simulated plans apart from live runs: they
+// have no verdict, only ratios over their trials.
+func printSimulations(w io.Writer, all []history.Run) {
+	n := len(all) - len(history.LiveRuns(all))
+	if n == 0 {
+		return
+	}
+	fmt.Fprintf(w, "simulated plans (%d): counted in no figure of live runs, never evidence for the gate\n", n)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "#\tSTARTED (UTC)\tSCENARIO\tVERSION\tTRIALS\tSEED\tROLLED BACK\tDETECTED\tDETECT p50\tROLLBACK p50\tCOMMIT")
+	for _, r := range all {
+		if !r.Simulation() {
+			continue
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d\t%d\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.StartedAt.UTC().Format("2006-01-02 15:04"),
+			r.Scenario, dash(r.Version), r.Trials, r.Seed, pct(r.RollbackRatio), pct(r.DetectRatio), secs(r.DetectS), secs(r.RollbackS), short(r.Commit))
+	}
+	_ = tw.Flush()
+	fmt.Fprintln(w)
 }
 
 func printTrends(w io.Writer, runs []history.Run) {

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"sync/atomic"
+	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/vbauerster/mpb/v8"
@@ -21,6 +22,7 @@ func newSimulateCmd() *cobra.Command {
 	var opt model.Options
 	var asJSON bool
 	var outDir string
+	var historySpec string // issue 15: each simulated plan is recorded, marked as a simulation
 	cmd := &cobra.Command{
 		Use:   "simulate FILE [FILE...]",
 		Short: "Run a scenario's rollout thousands of times in virtual time: false rollbacks, detection, blast radius",
@@ -42,6 +44,10 @@ Examples:
   firedrill simulate --json scenarios/examples/simulate-regression.yaml
   firedrill simulate plan-a.yaml plan-b.yaml --out out/plans
 
+Each plan is recorded in the run history (--history, as for run) as a simulation: listed
+by firedrill history (--kind simulation), never counted in its failure rate, MTTR or
+flakiness, never evidence for firedrill gate.
+
 Exit codes: 0 done, 2 invalid input, 130 interrupted.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -62,6 +68,7 @@ Exit codes: 0 done, 2 invalid input, 130 interrupted.`,
 				o := opt
 				bar := trialBar(os.Stderr, tty, sc.Name, o)
 				o.Progress = bar.add
+				started := time.Now().UTC()
 				s, err := model.Simulate(cmd.Context(), sc, o)
 				bar.close()
 				if err != nil {
@@ -71,6 +78,7 @@ Exit codes: 0 done, 2 invalid input, 130 interrupted.`,
 					return &exitError{code: firedrill.ExitInvalid, err: err}
 				}
 				out = append(out, s)
+				recordSimulation(cmd.Context(), historySpec, s, sc, outDir, started, time.Now().UTC(), cmd.ErrOrStderr())
 			}
 			if err := printSimulation(cmd.OutOrStdout(), out, asJSON); err != nil {
 				return &exitError{code: firedrill.ExitInfra, err: err}
@@ -93,6 +101,7 @@ Exit codes: 0 done, 2 invalid input, 130 interrupted.`,
 	f.IntVar(&opt.Workers, "workers", 0, "trials run in parallel (default: the CPUs); never changes the figures")
 	f.StringVar(&outDir, "out", "", "also write simulation.json, report.md and report.html (histograms) into this directory")
 	f.BoolVar(&asJSON, "json", false, "print one JSON object (several files: {\"plans\": [...]})")
+	f.StringVar(&historySpec, "history", "", historyFlagHelp+"; recorded as a simulation, never as evidence")
 	return cmd
 }
 

@@ -20,7 +20,8 @@ func (w *World) fill(k int) {
 		if live {
 			n = w.arrivals(w.top.Rate)
 		}
-		fail, shift, entryFail := w.effectsAt(start, st)
+		fail, shift, entryFail, mix := w.effectsAt(start, st)
+		w.mix = append(w.mix, mix)
 		var nv, ev [2]int
 		nv[1] = w.binom(n, float64(st.w[1])/float64(max(1, st.w[0]+st.w[1])))
 		nv[0] = n - nv[1]
@@ -68,7 +69,7 @@ func (w *World) fill(k int) {
 // of each version's requests, the latency added to them, and the extra
 // failure probability of the entry's requests outside the rolled-out
 // service.
-func (w *World) effectsAt(t time.Duration, st state) (fail [2]float64, shift time.Duration, entry float64) {
+func (w *World) effectsAt(t time.Duration, st state) (fail [2]float64, shift time.Duration, entry float64, mix []component) {
 	ok := [2]float64{1, 1}
 	okEntry := 1.0
 	for i := range w.effects {
@@ -103,10 +104,44 @@ func (w *World) effectsAt(t time.Duration, st state) (fail [2]float64, shift tim
 		case ScopeService:
 			ok[0] *= 1 - p
 			ok[1] *= 1 - p
-			shift += a.LatAdd
+			if a.LatShare > 0 && a.LatShare < 1 {
+				mix = split(mix, a.LatShare, a.LatAdd)
+			} else {
+				shift += a.LatAdd
+			}
 		case ScopeEntry:
 			okEntry *= 1 - p
 		}
 	}
-	return [2]float64{1 - ok[0], 1 - ok[1]}, shift, 1 - okEntry
+	return [2]float64{1 - ok[0], 1 - ok[1]}, shift, 1 - okEntry, mix
+}
+
+// component is a share W of a bucket's requests that had Add more latency.
+type component struct {
+	W   float64
+	Add time.Duration
+}
+
+// split adds an independent delay d on the share s of the requests to
+// the mixture (nil: no delay yet).
+func split(mix []component, s float64, d time.Duration) []component {
+	if mix == nil {
+		mix = []component{{W: 1}}
+	}
+	out := make([]component, 0, 2*len(mix))
+	for _, c := range mix {
+		out = append(out, component{W: c.W * (1 - s), Add: c.Add}, component{W: c.W * s, Add: c.Add + d})
+	}
+	return out
+}
+
+// pick is the component the uniform draw u falls in.
+func pick(mix []component, u float64) time.Duration {
+	for _, c := range mix {
+		if u < c.W {
+			return c.Add
+		}
+		u -= c.W
+	}
+	return mix[len(mix)-1].Add
 }

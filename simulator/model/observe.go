@@ -72,7 +72,7 @@ type regime struct {
 	shift  time.Duration
 	median time.Duration
 	sigma  float64
-	n      int
+	n      float64 // requests (a share of a bucket's, under a partial delay)
 }
 
 // p99 draws the nearest-rank p99 of the window's n latencies: it is the
@@ -93,16 +93,28 @@ func (w *World) p99(req [][]int64, vs []int, b1, b2, n int) time.Duration {
 				continue
 			}
 			sh := w.shift[b] + w.top.DepsLatency
-			if j := len(rs) - 1; j >= 0 && rs[j].shift == sh && rs[j].median == beh.Median && rs[j].sigma == beh.sigma() {
-				rs[j].n += c
+			if w.mix[b] == nil {
+				rs = addRegime(rs, regime{shift: sh, median: beh.Median, sigma: beh.sigma(), n: float64(c)})
 				continue
 			}
-			rs = append(rs, regime{shift: sh, median: beh.Median, sigma: beh.sigma(), n: c})
+			for _, m := range w.mix[b] {
+				rs = addRegime(rs, regime{shift: sh + m.Add, median: beh.Median, sigma: beh.sigma(), n: m.W * float64(c)})
+			}
 		}
 	}
 	k := int(math.Ceil(0.99 * float64(n)))
 	u := distuv.Beta{Alpha: float64(k), Beta: float64(n - k + 1), Src: w.latSrc}.Rand()
 	return mixtureQuantile(rs, n, u)
+}
+
+// addRegime merges r into the last regime when they are the same
+// distribution.
+func addRegime(rs []regime, r regime) []regime {
+	if j := len(rs) - 1; j >= 0 && rs[j].shift == r.shift && rs[j].median == r.median && rs[j].sigma == r.sigma {
+		rs[j].n += r.n
+		return rs
+	}
+	return append(rs, r)
 }
 
 // mixtureQuantile solves F(x) = u for the mixture of the regimes (by
@@ -120,10 +132,10 @@ func mixtureQuantile(rs []regime, n int, u float64) time.Duration {
 			case y <= 0:
 			case r.sigma == 0:
 				if y >= float64(r.median) {
-					f += float64(r.n)
+					f += r.n
 				}
 			default:
-				f += float64(r.n) * distuv.UnitNormal.CDF(math.Log(y/float64(r.median))/r.sigma)
+				f += r.n * distuv.UnitNormal.CDF(math.Log(y/float64(r.median))/r.sigma)
 			}
 		}
 		return f / float64(n)
@@ -181,6 +193,10 @@ func (w *World) bucketSamples(out []record.Sample, b, v int, shadow bool, n, e i
 		stream |= 2
 	}
 	rng := rand.New(rand.NewPCG(w.seed^0x94d049bb133111eb, stream))
+	var mixRng *rand.Rand
+	if w.mix[b] != nil {
+		mixRng = rand.New(rand.NewPCG(w.seed^0x2545f4914f6cdd1d, stream))
+	}
 	sigma := beh.sigma()
 	base := float64(beh.Median)
 	for j := range n {
@@ -189,6 +205,11 @@ func (w *World) bucketSamples(out []record.Sample, b, v int, shadow bool, n, e i
 			lat *= math.Exp(sigma * rng.NormFloat64())
 		}
 		lat += float64(w.shift[b] + w.top.DepsLatency)
+		if mix := w.mix[b]; mix != nil {
+			// Its own stream: samples of buckets without a partial delay
+			// stay the same draws they were.
+			lat += float64(pick(mix, mixRng.Float64()))
+		}
 		status := int16(200)
 		if rng.IntN(n-j) < e { // e of the remaining n-j fail: a uniform choice
 			status, e = 500, e-1

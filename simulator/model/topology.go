@@ -68,8 +68,10 @@ type Effect struct {
 	Version string
 	// ErrProb is the share of touched requests that fail.
 	ErrProb float64
-	// LatAdd is latency added to touched requests.
-	LatAdd time.Duration
+	// LatAdd is latency added to touched requests; to the share LatShare
+	// of them only, when it is in (0, 1) (a mixture: http_delay's percent).
+	LatAdd   time.Duration
+	LatShare float64
 	// Instance faults: one instance of a version of Target stops answering;
 	// until health checks notice (Detect) its share of requests fails, then
 	// only when no instance is left. Target == the rolled-out service makes
@@ -164,6 +166,12 @@ func Build(sc *scenarios.Scenario) (*Topology, error) {
 	t.Warnings = append(t.Warnings, unmodelled(sc)...)
 	for _, f := range sc.Faults {
 		if f == nil {
+			continue
+		}
+		if slices.Contains(scenarios.HTTPFaultKinds, f.Kind) {
+			es, notes := httpEffects(sc, t, sub, f)
+			t.Effects = append(t.Effects, es...)
+			t.Warnings = append(t.Warnings, notes...)
 			continue
 		}
 		e, ok, why := effect(sc, t, sub, f)

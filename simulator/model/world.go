@@ -55,8 +55,11 @@ type World struct {
 	entReq       []int64
 	entErr       []int64
 	shift        []time.Duration // latency added in each bucket
-	effects      []active
-	events       *record.Log
+	// mix: when partial delays (http_delay under 100%) are in force in a
+	// bucket, the latency added on top of shift as a mixture; nil otherwise.
+	mix     [][]component
+	effects []active
+	events  *record.Log
 }
 
 // NewWorld makes the world of one trial of top, all of its randomness from
