@@ -189,6 +189,11 @@ type Rollout struct {
 	Decision *Decision `yaml:"decision,omitempty" json:"decision,omitempty"`
 	// Mitigation turns a feature flag off instead of the first rollback.
 	Mitigation *Mitigation `yaml:"mitigation,omitempty" json:"mitigation,omitempty"`
+
+	// Game day (validate_gameday.go): the new version on traffic is an
+	// inject; the facilitator's note on it, and whether responders are told.
+	Note     string `yaml:"note,omitempty" json:"note,omitempty"`
+	Announce *bool  `yaml:"announce,omitempty" json:"announce,omitempty"`
 }
 
 // Step is one canary step: route Weight percent to the new version, then
@@ -393,6 +398,11 @@ type Fault struct {
 	// netem (also latency, jitter): packets of the instance dropped or corrupted.
 	LossPercent    float64 `yaml:"loss_percent,omitempty" json:"loss_percent,omitempty"`
 	CorruptPercent float64 `yaml:"corrupt_percent,omitempty" json:"corrupt_percent,omitempty"`
+
+	// Game day (validate_gameday.go): the facilitator's note on this inject,
+	// and whether responders are told of it (default true).
+	Note     string `yaml:"note,omitempty" json:"note,omitempty"`
+	Announce *bool  `yaml:"announce,omitempty" json:"announce,omitempty"`
 }
 
 // HTTP fault kinds, applied by a router.

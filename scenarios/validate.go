@@ -137,6 +137,7 @@ func (c *checker) scenario() {
 	c.history()  // validate_history.go
 	c.alerts()   // validate_alerts.go
 	c.journeys() // validate_journeys.go
+	c.gameday()  // validate_gameday.go
 	c.limits()   // validate_limits.go
 	c.abortIf()  // abort.go
 }
