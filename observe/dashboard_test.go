@@ -164,7 +164,12 @@ func TestDashboardInChromium(t *testing.T) {
 	m.Event(record.Event{At: start, Kind: record.EvFaultInjected, Fields: map[string]any{"fault": "slow-db"}})
 	m.Event(record.Event{At: start, Kind: "gate_opened", Message: "step 1 waits for a decision (reject after 15s)"})
 
-	stop, err := control.Serve(simulator.NewDesk(), control.Info{RunID: m.runID, Scenario: "obs", OutDir: t.TempDir(), Started: start})
+	var acked []string
+	ack := func(by, inject string) ([]string, error) { // a run's acknowledge (rehearsal/gameday.go)
+		acked = append(acked, by)
+		return []string{"slow-db", "1 unannounced"}, nil
+	}
+	stop, err := control.Serve(simulator.NewDesk(), control.Info{RunID: m.runID, Scenario: "obs", OutDir: t.TempDir(), Started: start}, ack)
 	require.NoError(t, err)
 	defer stop()
 	info, err := control.Find(m.runID)
@@ -196,4 +201,9 @@ func TestDashboardInChromium(t *testing.T) {
 	b.eval(t, fmt.Sprintf("document.getElementById('token').value = %q; document.getElementById('approve').click(); 'clicked'", info.Token))
 	require.Eventually(t, func() bool { return strings.Contains(status(), "refused (409)") }, 15*time.Second, 200*time.Millisecond, "status: %s", status())
 	assert.Contains(t, status(), "nothing waits for a decision")
+
+	// Acknowledge goes to the run's acknowledgements with the same token.
+	b.eval(t, "document.getElementById('by').value = 'carol'; document.getElementById('ack').click(); 'clicked'")
+	require.Eventually(t, func() bool { return strings.Contains(status(), "acknowledged: slow-db, 1 unannounced") }, 15*time.Second, 200*time.Millisecond, "status: %s", status())
+	assert.Equal(t, []string{"live: carol"}, acked)
 }

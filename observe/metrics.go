@@ -71,6 +71,9 @@ type Metrics struct {
 type faultState struct {
 	kind, target string
 	active       bool
+	// hidden: an unannounced game-day inject, kept off the dashboard and
+	// /metrics so that responders find it by its symptoms.
+	hidden bool
 }
 
 // NewMetrics returns the collector of a run of sc recording into rec.
@@ -79,7 +82,7 @@ func NewMetrics(sc *scenarios.Scenario, rec *record.Recorder) *Metrics {
 		weights: map[[2]string]float64{}, faults: map[string]faultState{}, pvalues: map[string]float64{},
 		expect: map[string]float64{}, started: time.Now()}
 	for _, f := range sc.Faults {
-		m.faults[f.Name] = faultState{kind: f.Kind, target: f.Target()}
+		m.faults[f.Name] = faultState{kind: f.Kind, target: f.Target(), hidden: !scenarios.Announced(f.Announce)}
 	}
 	for _, e := range sc.Expectations {
 		m.expect[expectationName(e.Name, e.Kind)] = -1
@@ -291,6 +294,9 @@ func (m *Metrics) Collect(ch chan<- prometheus.Metric) {
 		}
 	}
 	for name, f := range m.faults {
+		if f.hidden {
+			continue
+		}
 		ch <- prometheus.MustNewConstMetric(descFault, prometheus.GaugeValue, b2f(f.active), name, f.kind, f.target)
 	}
 	for name, p := range m.pvalues {
