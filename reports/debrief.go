@@ -139,3 +139,19 @@ func decisionEvents(r *Result) []record.Event {
 	}
 	return out
 }
+
+// htmlDebrief is one debrief line of the HTML report; Unannounced ones
+// are highlighted.
+type htmlDebrief struct {
+	Text        string
+	Unannounced bool
+}
+
+func htmlDebriefOf(r *Result) []htmlDebrief {
+	var out []htmlDebrief
+	for _, l := range debriefLines(r) {
+		rest, quiet := strings.CutPrefix(l, Unannounced)
+		out = append(out, htmlDebrief{Text: rest, Unannounced: quiet})
+	}
+	return out
+}

@@ -66,4 +66,7 @@ func TestDebriefOfInjects(t *testing.T) {
 	var md strings.Builder
 	require.NoError(t, Markdown(&md, r))
 	assert.Contains(t, md.String(), "- **UNANNOUNCED:** fault slow-payments at 8.0s")
+	var page strings.Builder
+	require.NoError(t, HTML(&page, r))
+	assert.Contains(t, page.String(), `<li><strong class="by">UNANNOUNCED</strong> fault slow-payments at 8.0s (note: do they look past the release?)`)
 }
