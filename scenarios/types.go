@@ -207,6 +207,9 @@ type Step struct {
 	Gate *Decision `yaml:"gate,omitempty" json:"gate,omitempty"`
 	// LagGate holds the step until replication lag is low (types_db.go).
 	LagGate *LagGate `yaml:"lag_gate,omitempty" json:"lag_gate,omitempty"`
+	// JourneyGate: the step is promoted only when a synthetic journey went
+	// through often enough during it (journey_gate.go).
+	JourneyGate *JourneyGate `yaml:"journey_gate,omitempty" json:"journey_gate,omitempty"`
 }
 
 // BlueGreen options: a full preview stack of the new version is judged on
