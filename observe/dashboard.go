@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/firedrill/firedrill/record"
@@ -40,6 +41,10 @@ func (m *Metrics) dashEvent(e record.Event) {
 		}
 	case "control_endpoint":
 		m.control = e.Fields["error"] == nil
+	case EvAlertLiveFiring, EvAlertLiveResolved:
+		if name, ok := e.Fields["alert"].(string); ok {
+			m.firing[name] = e.Kind == EvAlertLiveFiring
+		}
 	}
 	switch e.Kind {
 	case record.EvInstanceHealthy, record.EvInstanceStarted, "listening":
@@ -75,6 +80,7 @@ type State struct {
 	Control  bool               `json:"control"`
 	Events   []DashEvent        `json:"events"`
 	Expect   map[string]float64 `json:"expectations"`
+	Firing   []string           `json:"firing_alerts"`
 }
 
 // Weight is one version's share of the rolled-out service's traffic.
@@ -106,6 +112,13 @@ func (m *Metrics) State() State {
 	for k, v := range m.expect {
 		st.Expect[k] = v
 	}
+	st.Firing = []string{}
+	for name, on := range m.firing {
+		if on {
+			st.Firing = append(st.Firing, name)
+		}
+	}
+	slices.Sort(st.Firing)
 	return st
 }
 

@@ -163,6 +163,9 @@ func TestDashboardInChromium(t *testing.T) {
 	m.Event(record.Event{At: start, Kind: record.EvStepStarted, Fields: map[string]any{"step": 1, "weight": 20}})
 	m.Event(record.Event{At: start, Kind: record.EvFaultInjected, Fields: map[string]any{"fault": "slow-db"}})
 	m.Event(record.Event{At: start, Kind: "gate_opened", Message: "step 1 waits for a decision (reject after 15s)"})
+	m.Event(record.Event{At: start, Kind: EvAlertLiveFiring, Message: "alert ApiErrors firing (+2s)", Fields: map[string]any{"alert": "ApiErrors"}})
+	m.Event(record.Event{At: start, Kind: EvAlertLiveFiring, Message: "alert Gone firing (+1s)", Fields: map[string]any{"alert": "Gone"}})
+	m.Event(record.Event{At: start, Kind: EvAlertLiveResolved, Message: "alert Gone resolved (+2s)", Fields: map[string]any{"alert": "Gone"}})
 
 	var acked []string
 	ack := func(by, inject string) ([]string, error) { // a run's acknowledge (rehearsal/gameday.go)
@@ -190,6 +193,8 @@ func TestDashboardInChromium(t *testing.T) {
 	assert.Contains(t, b.eval(t, "document.getElementById('weights').textContent"), "v2 20%")
 	assert.Contains(t, b.eval(t, "document.getElementById('gate').textContent"), "Gate open: step 1 waits")
 	assert.Contains(t, b.eval(t, "document.getElementById('expect').textContent"), "avail: pending")
+	assert.Equal(t, "ApiErrors", b.eval(t, "document.getElementById('firing').textContent"), "firing now; Gone resolved")
+	assert.Contains(t, b.eval(t, "document.getElementById('events').textContent"), "alert ApiErrors firing (+2s)")
 
 	status := func() string { return b.eval(t, "document.getElementById('status').textContent") }
 	b.eval(t, "document.getElementById('approve').click(); 'clicked'")

@@ -66,6 +66,8 @@ type Metrics struct {
 	alert   string // the alert waiting for a decision, "" when none
 	runID   string
 	control bool // a control endpoint serves decisions
+	// firing are the alert rules firing now (live.go's events).
+	firing map[string]bool
 }
 
 type faultState struct {
@@ -80,7 +82,7 @@ type faultState struct {
 func NewMetrics(sc *scenarios.Scenario, rec *record.Recorder) *Metrics {
 	m := &Metrics{rec: rec, sc: sc, names: map[uint16]string{}, tallies: map[key]*tally{},
 		weights: map[[2]string]float64{}, faults: map[string]faultState{}, pvalues: map[string]float64{},
-		expect: map[string]float64{}, started: time.Now()}
+		expect: map[string]float64{}, started: time.Now(), firing: map[string]bool{}}
 	for _, f := range sc.Faults {
 		m.faults[f.Name] = faultState{kind: f.Kind, target: f.Target(), hidden: !scenarios.Announced(f.Announce)}
 	}
