@@ -92,6 +92,9 @@ const (
 	Promoted   = "promoted"
 	RolledBack = "rolled_back"
 	None       = "none"
+	// Unfinished: cut short while the new version still held traffic or
+	// instances.
+	Unfinished = "unfinished"
 )
 
 // Rollout is what the rollout controller did.

@@ -247,6 +247,8 @@ func outcomeText(o string) string {
 		return "promoted"
 	case "", None:
 		return "did not finish"
+	case Unfinished:
+		return "unfinished (cut short while the new version held traffic or instances)"
 	}
 	return o
 }

@@ -171,6 +171,11 @@ type Rollout struct {
 	Decision *Decision `yaml:"decision,omitempty" json:"decision,omitempty"`
 	// Mitigation turns a feature flag off instead of the first rollback.
 	Mitigation *Mitigation `yaml:"mitigation,omitempty" json:"mitigation,omitempty"`
+
+	// Readiness of the new version (validate_ready.go): a deploy whose
+	// instances are not ready within ReadyTimeout rolls back with trigger
+	// not_ready (0: ReadyTimeoutFor's default).
+	ReadyTimeout Duration `yaml:"ready_timeout,omitempty" json:"ready_timeout,omitempty"`
 }
 
 // Step is one canary step: route Weight percent to the new version, then

@@ -129,6 +129,9 @@ type Controller struct {
 	BeforeStep func(ctx context.Context, index int) error
 	// Desk, when set, brings live decisions on gates and alerts (desk.go).
 	Desk *Desk
+	// ReadyTimeout bounds each deploy of the new version; past it the
+	// rollout rolls back with trigger not_ready (0: no bound; ready.go).
+	ReadyTimeout time.Duration
 }
 
 // Run executes the rollout until it is promoted, rolled back or ctx ends.
@@ -154,7 +157,9 @@ func (c *Controller) Run(ctx context.Context) (*Outcome, error) {
 	if strategy == nil {
 		strategy = (*run).steps
 	}
-	return out, strategy(r, ctx)
+	err := strategy(r, ctx)
+	r.unfinished(err) // ready.go
+	return out, err
 }
 
 // strategies is how each rollout strategy runs, one file each (a table,
@@ -247,6 +252,8 @@ type run struct {
 	evidenceFrom time.Time
 	fails        int
 
+	newUp      bool      // instances of the new version were deployed (ready.go)
+	newWeight  int       // the new version's last weight set
 	healthSeen time.Time // health events up to here have triggered already
 	mitigated  bool
 	alerted    *trigger // an alert without a scheduled decision was raised
@@ -284,6 +291,7 @@ func (r *run) setWeights(ctx context.Context, w map[string]int) error {
 	if err := r.Router.SetWeights(ctx, r.ro.Service, w); err != nil {
 		return fmt.Errorf("set weights of %s to %v: %w", r.ro.Service, w, err)
 	}
+	r.newWeight = w[r.ro.To]
 	return nil
 }
 

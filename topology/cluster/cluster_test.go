@@ -139,7 +139,7 @@ func (f fakeDP) WaitHealthy(ctx context.Context, service, instance string) error
 	}
 	if in.behaviour == "never-healthy" || in.behaviour == "exits" {
 		<-ctx.Done()
-		return ctx.Err()
+		return &router.NotHealthyError{Service: service, Backend: instance, LastCheck: "GET /healthz: status 503", Err: ctx.Err()}
 	}
 	f.log("healthy %s", instance)
 	return nil
@@ -459,4 +459,25 @@ func TestOpLockGivesUpWithItsContext(t *testing.T) {
 	assert.ErrorContains(t, err, "instance a: busy with another operation")
 	l.Unlock()
 	require.NoError(t, l.Lock(context.Background(), "a"), "free again")
+}
+
+// A deploy cut by its caller's deadline (a rollout's ready_timeout) names
+// the instance and its last health answer, and leaves nothing behind.
+func TestDeployPastItsDeadlineSaysWhichInstanceWasNotReady(t *testing.T) {
+	f := newFakeRuntime()
+	f.behave = func(name string) string {
+		if name == "db-v2-0" {
+			return "never-healthy"
+		}
+		return ""
+	}
+	_, c := up(t, f, chain(), topology.Options{})
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	err := c.Deploy(ctx, "db", topology.Deployment{Version: "v2", Replicas: 1})
+	nr, ok := errors.AsType[*NotReadyError](err)
+	require.True(t, ok, "%v", err)
+	assert.Equal(t, "db-v2-0", nr.Instance)
+	assert.Equal(t, "GET /healthz: status 503", nr.LastHealth)
+	assert.Empty(t, c.Instances("db", "v2"))
 }

@@ -195,6 +195,9 @@ func (c *Cluster) launch(ctx context.Context, s *Service, in Instance) error {
 	defer cancel()
 	exited := in.Exited() // before Launch: it may exit before Launch returns
 	if err := in.Launch(lctx); err != nil {
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			return notReady(s, in, err)
+		}
 		return err
 	}
 	if err := c.dp.AddBackend(lctx, s.Name(), router.Backend{Name: in.Name(), Version: in.Version(), Addr: in.Addr()}); err != nil {
@@ -217,10 +220,45 @@ func (c *Cluster) launch(ctx context.Context, s *Service, in Instance) error {
 		return in.Failed(lctx, nil)
 	case context.Cause(lctx) == errStartTimeout:
 		return in.Failed(lctx, fmt.Errorf("not healthy within %s (start_timeout): %w", timeout, err))
+	case errors.Is(ctx.Err(), context.DeadlineExceeded):
+		return notReady(s, in, err)
 	case ctx.Err() != nil:
 		return fmt.Errorf("service %s: instance %s: start interrupted: %w", s.Name(), in.Name(), ctx.Err())
 	}
 	return in.Failed(lctx, err)
+}
+
+// NotReadyError is an instance that was not ready when its caller's
+// deadline passed (a rollout's ready_timeout), with its last health answer.
+type NotReadyError struct {
+	Service, Instance string
+	// LastHealth is the last health check's answer, or what the instance
+	// was still doing.
+	LastHealth string
+	Err        error
+}
+
+func (e *NotReadyError) Error() string {
+	return fmt.Sprintf("service %s: instance %s not ready in time (last health check: %s): %v", e.Service, e.Instance, e.LastHealth, e.Err)
+}
+
+func (e *NotReadyError) Unwrap() error { return e.Err }
+
+// NotReadyInstance names the instance and its last health answer (the
+// rollout controller reads it through an interface of its own).
+func (e *NotReadyError) NotReadyInstance() (instance, lastHealth string) {
+	return e.Instance, e.LastHealth
+}
+
+func notReady(s *Service, in Instance, err error) error {
+	last := "still starting: no health check ran yet"
+	if nh, ok := errors.AsType[*router.NotHealthyError](err); ok {
+		last = nh.LastCheck
+		if last == "" {
+			last = "no check finished yet"
+		}
+	}
+	return &NotReadyError{Service: s.Name(), Instance: in.Name(), LastHealth: last, Err: err}
 }
 
 func isClosed(ch <-chan struct{}) bool {

@@ -194,7 +194,22 @@ func (c *dpClient) removeBackend(ctx context.Context, service, name string, drai
 }
 
 func (c *dpClient) WaitHealthy(ctx context.Context, service, name string) error {
-	return c.do(ctx, http.MethodPost, svcPath(service, "backends", name, "healthy"), nil, nil)
+	err := c.do(ctx, http.MethodPost, svcPath(service, "backends", name, "healthy"), nil, nil)
+	if err == nil || ctx.Err() == nil {
+		return err
+	}
+	// The wait was cut on this side: ask for the last check's answer, as
+	// the local runtime's router says it (a rollout's not_ready event).
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+	defer cancel()
+	bs, _ := c.backends(sctx, service)
+	nh := &router.NotHealthyError{Service: service, Backend: name, Err: ctx.Err()}
+	for _, b := range bs {
+		if b.Name == name {
+			nh.Addr, nh.LastCheck = b.Addr, b.LastError
+		}
+	}
+	return nh
 }
 
 func (c *dpClient) backends(ctx context.Context, service string) ([]router.BackendStatus, error) {
