@@ -1,0 +1,75 @@
+package firedrill_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/firedrill/firedrill"
+	"github.com/firedrill/firedrill/record"
+	"github.com/firedrill/firedrill/reports"
+	"github.com/firedrill/firedrill/scenarios"
+	"github.com/firedrill/firedrill/simulator"
+)
+
+// releaseRun runs a one-service canary whose new version gets rolloutEnv
+// on the local runtime, and returns its result.
+func releaseRun(t *testing.T, name, rolloutYAML string) *reports.Result {
+	t.Helper()
+	src := `name: ` + name + `
+seed: 7
+services:
+  api:
+    fixture: httpsvc
+    replicas: 1
+    health: {http: /healthz, interval: 200ms}
+traffic:
+  entry: api
+  rate: 50
+  duration: 12s
+rollout:
+  service: api
+  to: v2
+  start_at: 1s
+` + rolloutYAML + `
+expectations:
+  - kind: rollout_outcome
+    outcome: promoted
+`
+	sc, err := scenarios.Parse(name+".yaml", []byte(src))
+	require.NoError(t, err)
+	res, err := firedrill.Run(context.Background(), sc, firedrill.Options{OutDir: t.TempDir(), Formats: []string{"md"}})
+	require.NoError(t, err)
+	assertNothingLeft(t, res.RunID)
+	return res
+}
+
+// A new version that never answers its health check is rolled back with
+// trigger not_ready once ready_timeout passes, with an event naming the
+// instance and its last health answer; the run is NO-GO (exit 1).
+func TestUnreadyCanaryRollsBack(t *testing.T) {
+	res := releaseRun(t, "unready", `  env: {HEALTH_STATUS: "503"}
+  ready_timeout: 2s
+  steps:
+    - {weight: 20, pause: 4s}
+    - {weight: 50, pause: 4s}`)
+	ro := res.Rollout
+	assert.Equal(t, reports.RolledBack, ro.Outcome)
+	assert.Equal(t, simulator.TriggerNotReady, ro.Trigger)
+	assert.Nil(t, ro.RegressionAt, "no request ever reached v2")
+	require.NotNil(t, ro.StartedAt)
+	require.NotNil(t, ro.CompletedAt)
+	assert.Less(t, ro.CompletedAt.Sub(*ro.StartedAt).Seconds(), 6.0, "rolled back soon after the 2 s bound, not at the end of traffic")
+	fired := eventsOf(res, record.EvTriggerFired)
+	require.Len(t, fired, 1)
+	assert.Equal(t, "api-v2-0", fired[0].Fields["instance"])
+	assert.Contains(t, fired[0].Fields["last_health"], "status 503")
+	assert.Equal(t, reports.NOGO, res.Verdict)
+	assert.Equal(t, firedrill.ExitNoGo, firedrill.ExitCode(res, nil))
+	var sum strings.Builder
+	reports.Summary(&sum, res, nil, false)
+	assert.Contains(t, sum.String(), "trigger not_ready")
+}
