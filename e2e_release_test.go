@@ -73,3 +73,25 @@ func TestUnreadyCanaryRollsBack(t *testing.T) {
 	reports.Summary(&sum, res, nil, false)
 	assert.Contains(t, sum.String(), "trigger not_ready")
 }
+
+// A new version answering 404 to every request (no error by the default
+// classification) is rolled back: its 4xx share is compared with the old
+// version's.
+func TestNotFoundCanaryRollsBack(t *testing.T) {
+	res := releaseRun(t, "notfound", `  env: {STATUS: "404"}
+  analysis: {interval: 1s, window: 3s, min_requests: 10, failures: 2}
+  steps:
+    - {weight: 20, pause: 4s}
+    - {weight: 50, pause: 4s}`)
+	ro := res.Rollout
+	require.Equal(t, reports.RolledBack, ro.Outcome)
+	assert.Equal(t, simulator.TriggerAnalysis, ro.Trigger)
+	fired := eventsOf(res, record.EvTriggerFired)
+	require.Len(t, fired, 1)
+	assert.Contains(t, fired[0].Message, "4xx share 100.0%")
+	assert.Positive(t, res.Traffic.Status4xx, "the clients' 404s are counted apart")
+	assert.Zero(t, res.Rollout.Audit.BadRequests, "404 is not an error by default")
+	var sum strings.Builder
+	reports.Summary(&sum, res, nil, false)
+	assert.Contains(t, sum.String(), "4xx (")
+}

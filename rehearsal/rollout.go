@@ -137,6 +137,9 @@ func (r *rehearsal) newController(onStep func(int, int, time.Time)) *simulator.C
 		Start: r.t0, OnStep: onStep,
 		BeforeStep:   r.db.BeforeStep, // lag gates
 		ReadyTimeout: r.sc.ReadyTimeoutFor(),
+		IsError: func(s record.Sample) bool {
+			return svc.Requests.IsError(int(s.Status), s.Err != record.ErrNone)
+		},
 	}
 }
 

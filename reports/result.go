@@ -181,8 +181,11 @@ type Fault struct {
 
 // Traffic sums up the client samples.
 type Traffic struct {
-	Requests    int       `json:"requests"`
-	Errors      int       `json:"errors"`
+	Requests int `json:"requests"`
+	Errors   int `json:"errors"`
+	// Status4xx are client errors (4xx) answered to the clients; they are
+	// not in Errors (availability counts 5xx and connection errors).
+	Status4xx   int       `json:"status_4xx,omitempty"`
 	AchievedRPS float64   `json:"achieved_rps"`
 	TargetRPS   float64   `json:"target_rps"`
 	LatencyMS   Latencies `json:"latency_ms"`

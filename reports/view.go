@@ -290,6 +290,9 @@ func faultWindow(f Fault, zero time.Time) string {
 func trafficLine(t Traffic) string {
 	s := fmt.Sprintf("%s requests, %s (%s), %s of %s rps", fmtCount(t.Requests),
 		plural(t.Errors, "error"), pct(t.Errors, t.Requests), fmtNum(t.AchievedRPS), fmtNum(t.TargetRPS))
+	if t.Status4xx > 0 {
+		s += fmt.Sprintf("; %s 4xx (%s, not errors)", fmtCount(t.Status4xx), pct(t.Status4xx, t.Requests))
+	}
 	l := t.LatencyMS
 	if l != (Latencies{}) {
 		s += fmt.Sprintf("; latency p50 %s · p90 %s · p99 %s · max %s", withUnit(l.P50, "ms"),

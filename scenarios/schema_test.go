@@ -67,8 +67,8 @@ func TestSchemaMatchesTypes(t *testing.T) {
 		}
 	}
 	check(scenarioType)
-	assert.Len(t, seen, 19, "Scenario, Service, Health, Traffic, Rollout, Step, Analysis, Fault, Expectation, Regression, "+
-		"BlueGreen, Rolling, Phased, Triggers, BurnRate, Decision, Mitigation, Ledger, LagGate")
+	assert.Len(t, seen, 20, "Scenario, Service, Health, Traffic, Rollout, Step, Analysis, Fault, Expectation, Regression, "+
+		"BlueGreen, Rolling, Phased, Triggers, BurnRate, Decision, Mitigation, Ledger, LagGate, Requests")
 }
 
 func TestSchemaEnumsMatchCode(t *testing.T) {

@@ -94,6 +94,11 @@ type Service struct {
 	Port int `yaml:"port,omitempty" json:"port,omitempty"`
 	// Entrypoint replaces an image's entrypoint (docker).
 	Entrypoint []string `yaml:"entrypoint,omitempty" json:"entrypoint,omitempty"`
+
+	// Requests says how the rollout judge classes this service's answers
+	// (validate_requests.go): which are errors; 4xx that are not are
+	// counted apart and compared between versions.
+	Requests *Requests `yaml:"requests,omitempty" json:"requests,omitempty"`
 }
 
 // Health is how the router and the runtime decide an instance is healthy.

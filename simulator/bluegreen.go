@@ -134,7 +134,7 @@ func (r *run) switchImpact(at time.Time) {
 			}
 		}
 	}
-	first := stats(r.Observer.Samples(Query{Service: ro.Service, Version: ro.To, From: at, To: at.Add(time.Second)}))
+	first := r.stats(r.Observer.Samples(Query{Service: ro.Service, Version: ro.To, From: at, To: at.Add(time.Second)}))
 	imp.NewFirstSecond, imp.NewFirstSecondFailed = first.Requests, first.Errors
 	r.out.Switch = imp
 	r.event(record.Event{Kind: EvSwitchImpact,

@@ -129,6 +129,9 @@ type Controller struct {
 	BeforeStep func(ctx context.Context, index int) error
 	// Desk, when set, brings live decisions on gates and alerts (desk.go).
 	Desk *Desk
+	// IsError says which answers of the service count as errors (nil:
+	// 5xx and no answer; requests.go).
+	IsError func(record.Sample) bool
 	// ReadyTimeout bounds each deploy of the new version; past it the
 	// rollout rolls back with trigger not_ready (0: no bound; ready.go).
 	ReadyTimeout time.Duration
@@ -385,7 +388,7 @@ func (r *run) audit(end time.Time) {
 		return
 	}
 	s := r.Observer.Samples(Query{Service: r.ro.Service, Version: r.ro.To, From: out.RegressionAt, To: end.Add(time.Nanosecond)})
-	ws := stats(s)
+	ws := r.stats(s)
 	out.BadRequests, out.NewRequests = ws.Errors, ws.Requests
 }
 

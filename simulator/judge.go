@@ -35,9 +35,9 @@ func (r *run) look(w watchSpec) *trigger {
 		from = r.evidenceFrom
 	}
 	q := Query{Service: r.ro.Service, Version: w.canary.version, Shadow: w.canary.shadow, From: from, To: now}
-	ws := stats(r.Observer.Samples(q))
+	ws := r.stats(r.Observer.Samples(q))
 	fields := map[string]any{"step": w.step, "judge": a.Judge, "requests": ws.Requests, "errors": ws.Errors,
-		"error_rate": round4(ws.ErrorRate()), "p99_ms": float64(ws.P99.Microseconds()) / 1000,
+		"error_rate": round4(ws.ErrorRate()), "4xx": ws.ClientErrors, "p99_ms": float64(ws.P99.Microseconds()) / 1000,
 		"window_s": round4(now.Sub(from).Seconds())}
 	if w.canary.shadow {
 		fields["preview"] = true
@@ -53,6 +53,10 @@ func (r *run) look(w watchSpec) *trigger {
 		if a.MaxP99 > 0 && ws.P99 > a.MaxP99.D() {
 			reasons = append(reasons, fmt.Sprintf("p99 %s > %s", ws.P99.Round(time.Millisecond), a.MaxP99.D()))
 		}
+	}
+	if why := r.clientErrorShare(w, ws, from, now, fields); why != "" { // requests.go
+		guarded = true
+		reasons = append(reasons, why)
 	}
 	seqReject, seqJudged := false, false
 	if a.Judge == scenarios.JudgeSequential && w.baseline != "" {
@@ -99,8 +103,8 @@ func (r *run) sequential(w watchSpec, now time.Time, fields map[string]any) (jud
 		r.seq, r.seqArm, r.seqFed = t, w.canary, [4]int{}
 		r.seqFrom = r.evidenceFrom
 	}
-	base := stats(r.Observer.Samples(Query{Service: r.ro.Service, Version: w.baseline, From: r.seqFrom, To: now}))
-	can := stats(r.Observer.Samples(Query{Service: r.ro.Service, Version: w.canary.version, Shadow: w.canary.shadow, From: r.seqFrom, To: now}))
+	base := r.stats(r.Observer.Samples(Query{Service: r.ro.Service, Version: w.baseline, From: r.seqFrom, To: now}))
+	can := r.stats(r.Observer.Samples(Query{Service: r.ro.Service, Version: w.canary.version, Shadow: w.canary.shadow, From: r.seqFrom, To: now}))
 	cum := [4]int{base.Requests, base.Errors, can.Requests, can.Errors}
 	var d [4]int
 	for i := range d {

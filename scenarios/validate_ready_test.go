@@ -1,0 +1,35 @@
+package scenarios
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+)
+
+func TestRequestErrorClasses(t *testing.T) {
+	var def *Requests
+	custom := &Requests{Errors: []string{"5xx", "404"}}
+	for _, tc := range []struct {
+		r       *Requests
+		status  int
+		conn    bool
+		isError bool
+	}{
+		{def, 500, false, true}, {def, 503, false, true}, {def, 404, false, false}, {def, 429, false, false},
+		{def, 200, false, false}, {def, 0, true, true},
+		{custom, 404, false, true}, {custom, 403, false, false}, {custom, 0, true, false}, {custom, 502, false, true},
+	} {
+		assert.Equal(t, tc.isError, tc.r.IsError(tc.status, tc.conn), "%v %d %v", tc.r, tc.status, tc.conn)
+	}
+}
+
+func TestReadyTimeoutDefault(t *testing.T) {
+	sc := &Scenario{Services: []*Service{{Name: "api", Health: Health{Interval: Duration(2 * time.Second)}}},
+		Rollout: &Rollout{Service: "api"}}
+	assert.Equal(t, 10*time.Second, sc.ReadyTimeoutFor(), "5 health intervals")
+	sc.Services[0].Health.Interval = Duration(100 * time.Millisecond)
+	assert.Equal(t, MinReadyTimeout, sc.ReadyTimeoutFor(), "never under the floor")
+	sc.Rollout.ReadyTimeout = Duration(time.Second)
+	assert.Equal(t, time.Second, sc.ReadyTimeoutFor(), "the file's value")
+}
