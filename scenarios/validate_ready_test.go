@@ -1,10 +1,12 @@
 package scenarios
 
 import (
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestRequestErrorClasses(t *testing.T) {
@@ -32,4 +34,12 @@ func TestReadyTimeoutDefault(t *testing.T) {
 	assert.Equal(t, MinReadyTimeout, sc.ReadyTimeoutFor(), "never under the floor")
 	sc.Rollout.ReadyTimeout = Duration(time.Second)
 	assert.Equal(t, time.Second, sc.ReadyTimeoutFor(), "the file's value")
+}
+
+func TestRequestErrorsValidated(t *testing.T) {
+	text := strings.Replace(base, "  b:\n    fixture: httpsvc\n", "  b:\n    fixture: httpsvc\n    requests: {errors: [5xx, 4x4]}\n", 1)
+	requireErrorAt(t, text, "4x4", "is not a status class, a status or connection")
+	ok := strings.Replace(base, "  b:\n    fixture: httpsvc\n", "  b:\n    fixture: httpsvc\n    requests: {errors: [5xx, 404, connection]}\n", 1)
+	_, err := Parse("ok.yaml", []byte(ok))
+	require.NoError(t, err)
 }
