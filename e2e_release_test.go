@@ -95,3 +95,45 @@ func TestNotFoundCanaryRollsBack(t *testing.T) {
 	reports.Summary(&sum, res, nil, false)
 	assert.Contains(t, sum.String(), "4xx (")
 }
+
+// One seed drives every random choice of a run: the same --seed gives the
+// same per-second series (the fixture's error draws, the router's version
+// draws), another seed independent ones.
+func TestSeedDrivesEveryDraw(t *testing.T) {
+	src := `name: seeds
+seed: 1
+services:
+  api:
+    fixture: httpsvc
+    env: {ERROR_RATE: "0.3"}
+    health: {interval: 200ms}
+traffic:
+  entry: api
+  rate: 100
+  duration: 4s
+`
+	series := func(seed int64) []reports.Point {
+		sc, err := scenarios.Parse("seeds.yaml", []byte(src))
+		require.NoError(t, err)
+		res, err := firedrill.Run(context.Background(), sc, firedrill.Options{OutDir: t.TempDir(), Formats: []string{"md"}, Seed: seed, SeedSet: true})
+		require.NoError(t, err)
+		assertNothingLeft(t, res.RunID)
+		assert.Equal(t, seed, res.Seed)
+		for _, s := range res.Series {
+			if s.Source == "hop" && s.Service == "api" {
+				pts := s.Points
+				for i := range pts {
+					pts[i].P50MS, pts[i].P99MS = 0, 0 // timing is the machine's, not a draw
+				}
+				return pts
+			}
+		}
+		t.Fatalf("no hop series of api in %+v", res.Series)
+		return nil
+	}
+	a, again, other := series(11), series(11), series(12)
+	require.Len(t, a, 4)
+	assert.Equal(t, a, again, "the same seed gives the same run")
+	assert.NotEqual(t, a, other, "another seed gives other draws")
+	t.Logf("seed 11: %+v\nseed 12: %+v", a, other)
+}

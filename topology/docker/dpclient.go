@@ -71,7 +71,7 @@ func (c *dpClient) wire(sc *scenarios.Scenario, toxiURL string, urls map[string]
 // AddRouter creates s's router on its port inside the data plane and
 // returns its published URL.
 func (c *dpClient) AddRouter(ctx context.Context, s *cluster.Service) (string, error) {
-	seed := c.sc.Seed*1_000_003 + int64(s.Index) // distinct per service, fixed by the seed
+	seed := cluster.RouterSeed(c.sc.Seed, s.Index) // distinct per service, fixed by the run's seed
 	if _, err := c.createRouter(ctx, s.Name(), fmt.Sprintf("0.0.0.0:%d", routerPort(s)), s.Health, seed); err != nil {
 		return "", err
 	}
