@@ -89,7 +89,7 @@ func JUnit(w io.Writer, r *Result) error {
 	for _, e := range r.Expectations {
 		c := junitCase{Name: e.Name, Classname: name, Time: "0.000"}
 		if !e.Passed {
-			msg := fmt.Sprintf("observed %s, threshold %s", e.Observed, e.Threshold)
+			msg := ObservedText(e)
 			text := strings.TrimSpace(e.Detail)
 			if sf := Shortfall(e); sf != "" {
 				text = strings.TrimSpace(sf + "\n" + text)

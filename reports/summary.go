@@ -49,7 +49,7 @@ func Summary(w io.Writer, r *Result, files map[string]string, color bool) {
 				mark = paint(ansiRed, "✗")
 			}
 		}
-		line := fmt.Sprintf("observed %s, threshold %s", e.Observed, e.Threshold)
+		line := ObservedText(e)
 		if s := Shortfall(e); s != "" {
 			line += ": " + s
 		}

@@ -253,6 +253,22 @@ func outcomeText(o string) string {
 	return o
 }
 
+// ObservedText is "observed X, threshold Y" without an empty part: a check
+// that had nothing to judge says why instead of an empty threshold.
+func ObservedText(e Expectation) string {
+	obs := e.Observed
+	if obs == "" {
+		obs = "nothing"
+	}
+	switch {
+	case e.Threshold != "":
+		return fmt.Sprintf("observed %s, threshold %s", obs, e.Threshold)
+	case e.Detail != "":
+		return fmt.Sprintf("observed %s: %s", obs, e.Detail)
+	}
+	return "observed " + obs
+}
+
 func orDash(s string) string {
 	if s == "" {
 		return "-"

@@ -94,7 +94,7 @@ func (c *checker) scenario() {
 	}
 	c.negativeDurations(reflect.ValueOf(s).Elem(), "")
 	c.services()
-	c.requests()  // validate_requests.go
+	c.release()   // validate_release.go
 	c.databases() // validate_db.go
 	c.cycles()
 	c.traffic()

@@ -79,14 +79,15 @@ firedrill approve|reject|decide RUN (see --control).`,
 }
 
 func newValidateCmd() *cobra.Command {
-	return &cobra.Command{
+	var runtime string
+	cmd := &cobra.Command{
 		Use:   "validate SCENARIO.yaml...",
 		Short: "Check scenario files without starting anything",
 		Args:  cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			bad := 0
 			for _, f := range args {
-				if _, err := scenarios.Load(f); err != nil {
+				if _, err := scenarios.LoadFor(f, runtime); err != nil {
 					bad++
 					fmt.Fprintln(os.Stderr, err)
 					continue
@@ -99,4 +100,7 @@ func newValidateCmd() *cobra.Command {
 			return nil
 		},
 	}
+	// Validate for the runtime that will run it (issue 19): some services run on one only.
+	cmd.Flags().StringVar(&runtime, "runtime", "", "validate for this runtime (local|docker; default: the file's runtime)")
+	return cmd
 }

@@ -43,3 +43,15 @@ func TestRequestErrorsValidated(t *testing.T) {
 	_, err := Parse("ok.yaml", []byte(ok))
 	require.NoError(t, err)
 }
+
+// A command service on the docker runtime is refused at its line, whether
+// the file or --runtime says docker.
+func TestCommandRefusedOnDocker(t *testing.T) {
+	text := strings.Replace(base, "  b:\n    fixture: httpsvc\n", "  b:\n    command: [sleep, \"60\"]\n", 1)
+	_, err := Parse("local.yaml", []byte(text))
+	require.NoError(t, err, "fine on the local runtime")
+	requireErrorAt(t, "runtime: docker\n"+text, "[sleep", "the docker runtime runs fixtures and images, not host commands")
+	_, err = parseFor("case.yaml", []byte(text), "docker")
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "case.yaml:"+lineCol(t, text, "[sleep")+": services.b.command: the docker runtime runs fixtures and images")
+}
