@@ -2,6 +2,7 @@ package firedrill_test
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -60,6 +61,8 @@ func TestUnreadyCanaryRollsBack(t *testing.T) {
 	assert.Equal(t, reports.RolledBack, ro.Outcome)
 	assert.Equal(t, simulator.TriggerNotReady, ro.Trigger)
 	assert.Nil(t, ro.RegressionAt, "no request ever reached v2")
+	require.NotNil(t, ro.Audit)
+	assert.Nil(t, ro.Audit.TimeToDetectS, "no regression reached traffic: null, not 0")
 	require.NotNil(t, ro.StartedAt)
 	require.NotNil(t, ro.CompletedAt)
 	assert.Less(t, ro.CompletedAt.Sub(*ro.StartedAt).Seconds(), 6.0, "rolled back soon after the 2 s bound, not at the end of traffic")
@@ -136,4 +139,12 @@ traffic:
 	assert.Equal(t, a, again, "the same seed gives the same run")
 	assert.NotEqual(t, a, other, "another seed gives other draws")
 	t.Logf("seed 11: %+v\nseed 12: %+v", a, other)
+}
+
+// fmtSecs prints a timing of the audit, "-" when it did not happen.
+func fmtSecs(p *float64) string {
+	if p == nil {
+		return "-"
+	}
+	return strconv.FormatFloat(*p, 'f', 2, 64)
 }

@@ -147,8 +147,8 @@ func (r *rehearsal) newController(onStep func(int, int, time.Time)) *simulator.C
 func rolloutAudit(o *simulator.Outcome) *reports.RolloutAudit {
 	t := o.Timings()
 	a := &reports.RolloutAudit{
-		TimeToDetectS: t["time_to_detect_s"], TimeToDecideS: t["time_to_decide_s"],
-		TimeToRestoreS: t["time_to_restore_s"], TimeToCompleteS: t["time_to_complete_s"],
+		TimeToDetectS: seconds(t, "time_to_detect_s"), TimeToDecideS: seconds(t, "time_to_decide_s"),
+		TimeToRestoreS: seconds(t, "time_to_restore_s"), TimeToCompleteS: seconds(t, "time_to_complete_s"),
 		BadRequests: o.BadRequests, NewVersionRequests: o.NewRequests,
 		Mitigation: o.Mitigation, DecidedAt: tp(o.DecidedAt), MitigatedAt: tp(o.MitigatedAt),
 	}
@@ -157,4 +157,12 @@ func rolloutAudit(o *simulator.Outcome) *reports.RolloutAudit {
 			NewFirstSecond: s.NewFirstSecond, NewFirstSecondFailed: s.NewFirstSecondFailed}
 	}
 	return a
+}
+
+// seconds is a timing that happened, nil (null in result.json) when not.
+func seconds(t map[string]float64, name string) *float64 {
+	if v, ok := t[name]; ok {
+		return &v
+	}
+	return nil
 }

@@ -127,10 +127,11 @@ type RolloutAudit struct {
 	// from the trigger to the decision (a human's under rollback: manual),
 	// from the regression to traffic restored (or the flag turned off),
 	// and to the rollout's completion.
-	TimeToDetectS   float64 `json:"time_to_detect_s"`
-	TimeToDecideS   float64 `json:"time_to_decide_s"`
-	TimeToRestoreS  float64 `json:"time_to_restore_s"`
-	TimeToCompleteS float64 `json:"time_to_complete_s"`
+	// Each is null when it did not happen (a promotion detected nothing).
+	TimeToDetectS   *float64 `json:"time_to_detect_s"`
+	TimeToDecideS   *float64 `json:"time_to_decide_s"`
+	TimeToRestoreS  *float64 `json:"time_to_restore_s"`
+	TimeToCompleteS *float64 `json:"time_to_complete_s"`
 	// BadRequests are failed requests the new version served to callers
 	// between the regression and the restore (or the completion);
 	// NewVersionRequests all it served then. Mirrored and synthetic

@@ -1,11 +1,54 @@
 package scenarios
 
+import "time"
+
 // Checks of issue 19 (real programs as services, rollouts that finish),
 // called from Validate in one line.
 
 func (c *checker) release() {
 	c.requests() // validate_requests.go
 	c.dockerServices()
+	c.rolloutFits()
+}
+
+// ReadyStart is what the fit check counts for a new instance to start
+// before its health checks can pass.
+const ReadyStart = time.Second
+
+// ReadinessTime is what the rollout spends waiting for its new version to
+// be ready when all goes well: per deploy (rolling: per batch) ReadyStart
+// plus healthy_after health intervals; deploys is how many it counts.
+func (s *Scenario) ReadinessTime() (total time.Duration, deploys int) {
+	ro := s.Rollout
+	if ro == nil || s.Service(ro.Service) == nil {
+		return 0, 0
+	}
+	svc := s.Service(ro.Service)
+	deploys = 1
+	if ro.Strategy == StrategyRolling {
+		deploys = max(ro.Batches(), 1)
+	}
+	per := ReadyStart + time.Duration(max(svc.Health.HealthyAfter, 1))*max(svc.Health.Interval.D(), 0)
+	return time.Duration(deploys) * per, deploys
+}
+
+// rolloutFits refuses a rollout that cannot finish inside the traffic:
+// its start, its waits and the readiness of its new version must all fit,
+// or its last step is cut and the run ends without a verdict on it.
+func (c *checker) rolloutFits() {
+	ro := c.s.Rollout
+	have := c.s.Traffic.Duration.D()
+	if ro == nil || have <= 0 || c.s.Service(ro.Service) == nil {
+		return
+	}
+	planned := c.s.RolloutDuration()
+	ready, deploys := c.s.ReadinessTime()
+	// A rollout whose waits alone do not fit is refused with those figures
+	// by rollout(); this one adds the readiness the waits do not count.
+	if need := planned + ready; planned <= have && need > have {
+		c.atKey("rollout", "the rollout needs %s (start_at %s + the new version's readiness %s: %d deploy(s) x (%s start + healthy_after x health.interval) + the strategy's waits %s) but traffic.duration is %s; make traffic.duration at least %s or shorten the waits",
+			need, ro.StartAt, ready, deploys, ReadyStart, planned-ro.StartAt.D(), have, need)
+	}
 }
 
 // dockerServices refuses what the docker runtime cannot do with a service,

@@ -55,3 +55,21 @@ func TestCommandRefusedOnDocker(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "case.yaml:"+lineCol(t, text, "[sleep")+": services.b.command: the docker runtime runs fixtures and images")
 }
+
+// The issue's canary: 3 s + 3 x 8 s in 28 s fits only if the new version
+// is ready at once; counting its readiness, it does not.
+func TestRolloutMustFitWithReadiness(t *testing.T) {
+	rollout := `rollout:
+  service: a
+  to: v2
+  start_at: 3s
+  steps:
+    - {weight: 10, pause: 8s}
+    - {weight: 50, pause: 8s}
+    - {weight: 100, pause: 8s}
+`
+	tight := strings.Replace(base, "duration: 30s", "duration: 28s", 1) + rollout
+	requireErrorAt(t, tight, "rollout:", "the rollout needs 29s (start_at 3s + the new version's readiness 2s: 1 deploy(s) x (1s start + healthy_after x health.interval) + the strategy's waits 24s) but traffic.duration is 28s")
+	_, err := Parse("ok.yaml", []byte(base+rollout))
+	require.NoError(t, err, "29 s in 30 s fits")
+}

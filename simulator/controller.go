@@ -82,20 +82,30 @@ type SwitchImpact struct {
 	NewFirstSecondFailed int
 }
 
-// Timings are the post-incident review's figures, in seconds (0 when
-// they do not apply).
+// TimingNames are the post-incident review's figures Timings may hold.
+var TimingNames = []string{"time_to_detect_s", "time_to_decide_s", "time_to_restore_s", "time_to_complete_s"}
+
+// Timings are the post-incident review's figures, in seconds; a figure
+// that does not apply (nothing was detected, decided or restored) is
+// absent, never 0, which would read as "instant".
 func (o *Outcome) Timings() map[string]float64 {
 	decided := o.DecidedAt
 	if decided.IsZero() {
 		decided = firstNonZero(o.MitigatedAt, o.RollbackStartedAt)
 	}
 	restored := firstNonZero(o.TrafficRestoredAt, o.MitigatedAt)
-	return map[string]float64{
-		"time_to_detect_s":   secondsSince(o.RegressionAt, o.DetectedAt),
-		"time_to_decide_s":   secondsSince(o.DetectedAt, decided),
-		"time_to_restore_s":  secondsSince(o.RegressionAt, restored),
-		"time_to_complete_s": secondsSince(o.RegressionAt, o.CompletedAt),
+	out := map[string]float64{}
+	for name, span := range map[string][2]time.Time{
+		"time_to_detect_s":   {o.RegressionAt, o.DetectedAt},
+		"time_to_decide_s":   {o.DetectedAt, decided},
+		"time_to_restore_s":  {o.RegressionAt, restored},
+		"time_to_complete_s": {o.RegressionAt, o.CompletedAt},
+	} {
+		if !span[0].IsZero() && !span[1].IsZero() {
+			out[name] = secondsSince(span[0], span[1])
+		}
 	}
+	return out
 }
 
 // StepRecord is one step as it happened.
@@ -395,8 +405,13 @@ func (r *run) audit(end time.Time) {
 func (r *run) auditFields() map[string]any {
 	out := r.out
 	f := map[string]any{"strategy": out.Strategy, "bad_requests": out.BadRequests, "new_version_requests": out.NewRequests}
-	for k, v := range out.Timings() {
-		f[k] = v
+	t := out.Timings()
+	for _, k := range TimingNames {
+		if v, ok := t[k]; ok {
+			f[k] = v
+		} else {
+			f[k] = nil // did not happen: null, not 0
+		}
 	}
 	if out.Mitigation != "" {
 		f["mitigation"] = out.Mitigation

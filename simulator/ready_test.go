@@ -167,3 +167,19 @@ func TestCutBeforeDeployIsNone(t *testing.T) {
 	require.ErrorIs(t, err, context.DeadlineExceeded)
 	assert.Equal(t, None, out.Result)
 }
+
+// A promotion detected, decided and restored nothing: those timings are
+// absent (null in events and result.json), never 0 ("instant").
+func TestAbsentTimingsAreNull(t *testing.T) {
+	m := newModel(0.001, 50*time.Millisecond)
+	out, log := runModel(t, m, canary("auto"))
+	require.Equal(t, Promoted, out.Result)
+	tm := out.Timings()
+	assert.NotContains(t, tm, "time_to_detect_s")
+	assert.NotContains(t, tm, "time_to_decide_s")
+	assert.NotContains(t, tm, "time_to_restore_s")
+	assert.Equal(t, 20.0, tm["time_to_complete_s"], "two 10 s steps from the first exposure")
+	e := find(t, log, record.EvPromoted)
+	assert.Contains(t, e.Fields, "time_to_detect_s")
+	assert.Nil(t, e.Fields["time_to_detect_s"])
+}
