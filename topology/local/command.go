@@ -78,7 +78,7 @@ func (l *launcher) command(s *cluster.Service, d topology.Deployment, in *instan
 	}
 	// Later entries win (os/exec keeps the last value of a key).
 	env = os.Environ()
-	if spec.Fixture != "" { // the run's seed, unless the service's env or --seed says otherwise
+	if spec.Fixture != "" && l.sc != nil { // the run's seed, unless the service's env or --seed says otherwise
 		env = append(env, fmt.Sprintf("%s=%d", cluster.SeedEnv, cluster.InstanceSeed(l.sc.Seed, in.name)))
 	}
 	for _, e := range []map[string]string{spec.Env, d.Env} {
