@@ -117,8 +117,9 @@ func (in *instance) startupWait(timeout time.Duration) wait.Strategy {
 		if !strings.HasPrefix(path, "/") {
 			path = "/" + path
 		}
+		// Polled often: every dependent's start waits for this answer.
 		ws = append(ws, wait.ForHTTP(path).WithPort(fmt.Sprintf("%d/tcp", in.ls.Port)).WithForcedIPv4LocalHost().
-			WithStartupTimeout(timeout).WithPollInterval(100*time.Millisecond))
+			WithStartupTimeout(timeout).WithPollInterval(20*time.Millisecond))
 	}
 	switch len(ws) {
 	case 0:
