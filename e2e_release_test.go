@@ -2,6 +2,9 @@ package firedrill_test
 
 import (
 	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -147,4 +150,25 @@ func fmtSecs(p *float64) string {
 		return "-"
 	}
 	return strconv.FormatFloat(*p, 'f', 2, 64)
+}
+
+// The nginx example runs a real third-party program (nginx, configured by
+// its rendered config: file) in front of httpsvc, where nginx is installed.
+func TestNginxExample(t *testing.T) {
+	if _, err := exec.LookPath("nginx"); err != nil {
+		t.Skip("nginx is not installed (apt-get install nginx-light): the example scenarios/examples/programs/nginx-proxy.yaml needs it on PATH")
+	}
+	sc, err := scenarios.Load(filepath.Join("scenarios", "examples", "programs", "nginx-proxy.yaml"))
+	require.NoError(t, err)
+	res, err := firedrill.Run(context.Background(), sc, firedrill.Options{OutDir: t.TempDir(), Formats: []string{"md"}})
+	require.NoError(t, err)
+	assertNothingLeft(t, res.RunID)
+	assert.Equal(t, reports.RolledBack, res.Rollout.Outcome, "trigger %s", res.Rollout.Trigger)
+	for _, e := range res.Expectations {
+		assert.True(t, e.Passed, "%s: %s (%s)", e.Name, reports.ObservedText(e), e.Detail)
+	}
+	assert.Equal(t, reports.GO, res.Verdict)
+	conf, err := os.ReadFile(filepath.Join(res.OutDir, "logs", "edge-v1-0", "config"))
+	require.NoError(t, err, "the rendered config is kept with the run's logs")
+	assert.Contains(t, string(conf), "rendered for instance edge-v1-0 (number 0) of edge")
 }

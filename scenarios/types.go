@@ -99,6 +99,11 @@ type Service struct {
 	// (validate_requests.go): which are errors; 4xx that are not are
 	// counted apart and compared between versions.
 	Requests *Requests `yaml:"requests,omitempty" json:"requests,omitempty"`
+	// Config is a template of a file written to each instance's directory
+	// before it starts ({{.Config}} is its path): for programs that take
+	// their port from a file, not their command line (command services,
+	// local runtime).
+	Config string `yaml:"config,omitempty" json:"config,omitempty"`
 }
 
 // Health is how the router and the runtime decide an instance is healthy.

@@ -7,8 +7,24 @@ import "time"
 
 func (c *checker) release() {
 	c.requests() // validate_requests.go
+	c.configs()
 	c.dockerServices()
 	c.rolloutFits()
+}
+
+// configs checks each service's config: template (command services only).
+func (c *checker) configs() {
+	for _, svc := range c.s.Services {
+		if svc == nil || svc.Config == "" {
+			continue
+		}
+		p := child("services", svc.Name) + ".config"
+		if len(svc.Command) == 0 {
+			c.at(p, "only a command service has a config file; fixtures and images configure themselves (remove config)")
+			continue
+		}
+		c.template(p, svc.Config, svc, svc.Version)
+	}
 }
 
 // ReadyStart is what the fit check counts for a new instance to start
@@ -64,6 +80,9 @@ func (c *checker) dockerServices() {
 		p := child("services", svc.Name)
 		if len(svc.Command) > 0 && svc.Image == "" {
 			c.at(p+".command", "the docker runtime runs fixtures and images, not host commands; build an image of the program (image: name) or run with runtime: local")
+		}
+		if svc.Config != "" && len(svc.Command) == 0 {
+			c.at(p+".config", "the docker runtime cannot write a config file into a container; bake it into the image or run with runtime: local")
 		}
 	}
 }
