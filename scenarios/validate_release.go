@@ -27,13 +27,20 @@ func (c *checker) configs() {
 	}
 }
 
-// ReadyStart is what the fit check counts for a new instance to start
-// before its health checks can pass.
-const ReadyStart = time.Second
+// ReadyStart is what the fit check counts for a new instance to start and
+// pass its first health check (checked at once, then after a short
+// backoff): a process, or a container, which takes seconds.
+func ReadyStart(runtime string) time.Duration {
+	if runtime == "docker" {
+		return 2 * time.Second
+	}
+	return 500 * time.Millisecond
+}
 
 // ReadinessTime is what the rollout spends waiting for its new version to
 // be ready when all goes well: per deploy (rolling: per batch) ReadyStart
-// plus healthy_after health intervals; deploys is how many it counts.
+// plus healthy_after-1 health intervals (the passes after the first come
+// an interval apart); deploys is how many it counts.
 func (s *Scenario) ReadinessTime() (total time.Duration, deploys int) {
 	ro := s.Rollout
 	if ro == nil || s.Service(ro.Service) == nil {
@@ -44,7 +51,7 @@ func (s *Scenario) ReadinessTime() (total time.Duration, deploys int) {
 	if ro.Strategy == StrategyRolling {
 		deploys = max(ro.Batches(), 1)
 	}
-	per := ReadyStart + time.Duration(max(svc.Health.HealthyAfter, 1))*max(svc.Health.Interval.D(), 0)
+	per := ReadyStart(s.Runtime) + time.Duration(max(svc.Health.HealthyAfter-1, 0))*max(svc.Health.Interval.D(), 0)
 	return time.Duration(deploys) * per, deploys
 }
 
@@ -62,8 +69,8 @@ func (c *checker) rolloutFits() {
 	// A rollout whose waits alone do not fit is refused with those figures
 	// by rollout(); this one adds the readiness the waits do not count.
 	if need := planned + ready; planned <= have && need > have {
-		c.atKey("rollout", "the rollout needs %s (start_at %s + the new version's readiness %s: %d deploy(s) x (%s start + healthy_after x health.interval) + the strategy's waits %s) but traffic.duration is %s; make traffic.duration at least %s or shorten the waits",
-			need, ro.StartAt, ready, deploys, ReadyStart, planned-ro.StartAt.D(), have, need)
+		c.atKey("rollout", "the rollout needs %s (start_at %s + the new version's readiness %s: %d deploy(s) x (%s to start on the %s runtime + healthy_after-1 health intervals) + the strategy's waits %s) but traffic.duration is %s; make traffic.duration at least %s or shorten the waits",
+			need, ro.StartAt, ready, deploys, ReadyStart(c.s.Runtime), orLocal(c.s.Runtime), planned-ro.StartAt.D(), have, need)
 	}
 }
 
@@ -85,4 +92,11 @@ func (c *checker) dockerServices() {
 			c.at(p+".config", "the docker runtime cannot write a config file into a container; bake it into the image or run with runtime: local")
 		}
 	}
+}
+
+func orLocal(runtime string) string {
+	if runtime == "" {
+		return "local"
+	}
+	return runtime
 }
