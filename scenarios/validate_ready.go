@@ -9,15 +9,19 @@ const (
 	// version gets to be ready by default: the first check runs at once,
 	// so this leaves room for a slow start and a few failed checks.
 	ReadyIntervals = 5
-	// MinReadyTimeout is the default bound's floor: a container needs
-	// seconds to start whatever the health interval.
+	// MinReadyTimeout is the default bound's floor: a process on a busy
+	// machine needs a moment to start whatever the health interval.
 	MinReadyTimeout = 5 * time.Second
+	// MinReadyTimeoutDocker is the floor on the docker runtime, where
+	// creating and starting a container takes seconds under load.
+	MinReadyTimeoutDocker = 15 * time.Second
 )
 
 // ReadyTimeoutFor is how long a deploy of the rollout's new version may
 // take to be ready before the rollout rolls back with trigger not_ready:
 // rollout.ready_timeout, else ReadyIntervals health intervals of the
-// service, at least MinReadyTimeout. Zero without a rollout.
+// service, at least MinReadyTimeout (MinReadyTimeoutDocker on docker).
+// Zero without a rollout.
 func (s *Scenario) ReadyTimeoutFor() time.Duration {
 	ro := s.Rollout
 	if ro == nil {
@@ -30,5 +34,9 @@ func (s *Scenario) ReadyTimeoutFor() time.Duration {
 	if svc := s.Service(ro.Service); svc != nil && svc.Health.Interval > 0 {
 		interval = svc.Health.Interval.D()
 	}
-	return max(ReadyIntervals*interval, MinReadyTimeout)
+	floor := MinReadyTimeout
+	if s.Runtime == "docker" {
+		floor = MinReadyTimeoutDocker
+	}
+	return max(ReadyIntervals*interval, floor)
 }

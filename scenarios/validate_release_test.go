@@ -32,6 +32,8 @@ func TestReadyTimeoutDefault(t *testing.T) {
 	assert.Equal(t, 10*time.Second, sc.ReadyTimeoutFor(), "5 health intervals")
 	sc.Services[0].Health.Interval = Duration(100 * time.Millisecond)
 	assert.Equal(t, MinReadyTimeout, sc.ReadyTimeoutFor(), "never under the floor")
+	sc.Runtime = "docker"
+	assert.Equal(t, MinReadyTimeoutDocker, sc.ReadyTimeoutFor(), "containers take longer to start")
 	sc.Rollout.ReadyTimeout = Duration(time.Second)
 	assert.Equal(t, time.Second, sc.ReadyTimeoutFor(), "the file's value")
 }
