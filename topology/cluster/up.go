@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -284,6 +285,12 @@ func (e *NotReadyError) NotReadyInstance() (instance, lastHealth string) {
 
 func notReady(s *Service, in Instance, err error) error {
 	last := "still starting: no health check ran yet"
+	if err != nil {
+		// The runtime's own start-up checks (docker: a container's wait
+		// strategies) were still running: say what they last said.
+		first, _, _ := strings.Cut(err.Error(), "\n")
+		last = "still starting: " + first
+	}
 	if nh, ok := errors.AsType[*router.NotHealthyError](err); ok {
 		last = nh.LastCheck
 		if last == "" {
