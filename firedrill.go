@@ -83,8 +83,13 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opts Options) (*Result, er
 		runtimeName = "local"
 	}
 	seed := sc.Seed
-	if opts.SeedSet {
+	if opts.SeedSet && seed != opts.Seed {
+		// One seed drives every random choice of the run: the routers'
+		// draws and every fixture instance's read it from the scenario.
 		seed = opts.Seed
+		cp := *sc
+		cp.Seed = seed
+		sc = &cp
 	}
 	rt, err := pickRuntime(runtimeName, opts)
 	if err != nil {

@@ -39,7 +39,7 @@ func Markdown(w io.Writer, r *Result) error {
 		if !Failed(e) {
 			continue
 		}
-		line := fmt.Sprintf("observed %s, threshold %s", e.Observed, e.Threshold)
+		line := ObservedText(e)
 		if s := Shortfall(e); s != "" {
 			line += ": " + s
 		}

@@ -112,6 +112,16 @@ type Service struct {
 	Port int `yaml:"port,omitempty" json:"port,omitempty"`
 	// Entrypoint replaces an image's entrypoint (docker).
 	Entrypoint []string `yaml:"entrypoint,omitempty" json:"entrypoint,omitempty"`
+
+	// Requests says how the rollout judge classes this service's answers
+	// (validate_requests.go): which are errors; 4xx that are not are
+	// counted apart and compared between versions.
+	Requests *Requests `yaml:"requests,omitempty" json:"requests,omitempty"`
+	// Config is a template of a file written to each instance's directory
+	// before it starts ({{.Config}} is its path): for programs that take
+	// their port from a file, not their command line (command services,
+	// local runtime).
+	Config string `yaml:"config,omitempty" json:"config,omitempty"`
 }
 
 // Health is how the router and the runtime decide an instance is healthy.
@@ -189,6 +199,11 @@ type Rollout struct {
 	Decision *Decision `yaml:"decision,omitempty" json:"decision,omitempty"`
 	// Mitigation turns a feature flag off instead of the first rollback.
 	Mitigation *Mitigation `yaml:"mitigation,omitempty" json:"mitigation,omitempty"`
+
+	// Readiness of the new version (validate_ready.go): a deploy whose
+	// instances are not ready within ReadyTimeout rolls back with trigger
+	// not_ready (0: ReadyTimeoutFor's default).
+	ReadyTimeout Duration `yaml:"ready_timeout,omitempty" json:"ready_timeout,omitempty"`
 
 	// Game day (validate_gameday.go): the new version on traffic is an
 	// inject; the facilitator's note on it, and whether responders are told.

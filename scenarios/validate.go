@@ -127,6 +127,7 @@ func (c *checker) scenario() {
 	}
 	c.negativeDurations(reflect.ValueOf(s).Elem(), "")
 	c.services()
+	c.release()   // validate_release.go
 	c.databases() // validate_db.go
 	c.cycles()
 	c.traffic()

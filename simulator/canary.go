@@ -14,12 +14,11 @@ import (
 // for each step set the weights and watch; promote after the last.
 func (r *run) steps(ctx context.Context) error {
 	ro := r.ro
-	if err := r.Fleet.Deploy(ctx, ro.Service, ro.To, ro.Replicas, ro.Env, ro.Args); err != nil {
-		if ctx.Err() != nil {
-			return ctx.Err()
+	if t, err := r.deploy(ctx, "new version "+ro.To, ro.To, ro.Replicas, ro.Env, ro.Args); t != nil || err != nil { // ready.go
+		if err != nil {
+			return err
 		}
-		return r.rollback(ctx, trigger{name: TriggerDeployFailed, why: fmt.Sprintf("new version %s did not become healthy: %v", ro.To, err)},
-			r.restoreWeights)
+		return r.rollback(ctx, *t, r.restoreWeights)
 	}
 	if ro.Strategy == scenarios.StrategyPhased {
 		ph := ro.Phased

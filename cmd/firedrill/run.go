@@ -97,14 +97,15 @@ injects with firedrill ack RUN.`,
 }
 
 func newValidateCmd() *cobra.Command {
-	return &cobra.Command{
+	var runtime string
+	cmd := &cobra.Command{
 		Use:   "validate SCENARIO.yaml...",
 		Short: "Check scenario files without starting anything",
 		Args:  cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			bad := 0
 			for _, f := range args {
-				sc, err := loadScenario(cmd.Context(), f, "")
+				sc, err := loadScenario(cmd.Context(), f, runtime)
 				if err != nil {
 					if ee := (*exitError)(nil); errors.As(err, &ee) && ee.code == firedrill.ExitInterrupted {
 						return err
@@ -125,4 +126,7 @@ func newValidateCmd() *cobra.Command {
 			return nil
 		},
 	}
+	// Validate for the runtime that will run it (issue 19): some services run on one only.
+	cmd.Flags().StringVar(&runtime, "runtime", "", "validate for this runtime (local|docker; default: the file's runtime)")
+	return cmd
 }
