@@ -30,6 +30,7 @@ func (r *rehearsal) finish(runErr error) {
 		r.trafficRecord()
 	}
 	res.Alerts, res.TelemetryGaps = r.alerts(), r.gaps() // observe.go
+	res.Injects = r.injects()                            // gameday.go
 	j := verdict.Judge(r.evidence())
 	res.Power, res.Replication, res.Recovery = j.Power, j.Replication, j.Recovery
 	res.Expectations, res.Breakers = j.Expectations, j.Breakers

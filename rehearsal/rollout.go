@@ -135,7 +135,7 @@ func (r *rehearsal) newController(onStep func(int, int, time.Time)) *simulator.C
 		Clock: simulator.RealClock{}, Fleet: fleet{topo}, Router: router{t: topo, paths: r.sc.Traffic.Paths},
 		Observer: observer{r.rec}, Events: r.events, Rollout: ro, From: svc.Version, FromReplicas: svc.Replicas,
 		Start: r.t0, OnStep: onStep,
-		BeforeStep:   r.db.BeforeStep, // lag gates
+		BeforeStep:   r.beforeStep, // lag and journey gates (journeygate.go)
 		ReadyTimeout: r.sc.ReadyTimeoutFor(),
 		IsError: func(s record.Sample) bool {
 			return svc.Requests.IsError(int(s.Status), s.Err != record.ErrNone)

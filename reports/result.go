@@ -84,6 +84,9 @@ type Result struct {
 	TelemetryGaps []TelemetryGap `json:"telemetry_gaps,omitempty"`
 	// Journeys are the synthetic journeys' success (journeys.go).
 	Journeys []Journey `json:"journeys,omitempty"`
+	// Injects are the game day's faults and release as the responders met
+	// them: acknowledged and mitigated when, by whom (injects.go).
+	Injects []Inject `json:"injects,omitempty"`
 }
 
 // Expectation is one check and what was observed.

@@ -67,7 +67,7 @@ func TestSchemaMatchesTypes(t *testing.T) {
 		}
 	}
 	check(scenarioType)
-	assert.Len(t, seen, 25, "Compare, Scenario, Service, Health, Traffic, Rollout, Step, Analysis, Fault, Expectation, Regression, Alerts, Journey, JourneyStep, "+
+	assert.Len(t, seen, 26, "Compare, Scenario, Service, Health, Traffic, Rollout, Step, Analysis, Fault, Expectation, Regression, Alerts, Journey, JourneyStep, JourneyGate, "+
 		"BlueGreen, Rolling, Phased, Triggers, BurnRate, Decision, Mitigation, Ledger, LagGate, AbortIf, Requests")
 }
 

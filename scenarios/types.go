@@ -204,6 +204,11 @@ type Rollout struct {
 	// instances are not ready within ReadyTimeout rolls back with trigger
 	// not_ready (0: ReadyTimeoutFor's default).
 	ReadyTimeout Duration `yaml:"ready_timeout,omitempty" json:"ready_timeout,omitempty"`
+
+	// Game day (validate_gameday.go): the new version on traffic is an
+	// inject; the facilitator's note on it, and whether responders are told.
+	Note     string `yaml:"note,omitempty" json:"note,omitempty"`
+	Announce *bool  `yaml:"announce,omitempty" json:"announce,omitempty"`
 }
 
 // Step is one canary step: route Weight percent to the new version, then
@@ -217,6 +222,9 @@ type Step struct {
 	Gate *Decision `yaml:"gate,omitempty" json:"gate,omitempty"`
 	// LagGate holds the step until replication lag is low (types_db.go).
 	LagGate *LagGate `yaml:"lag_gate,omitempty" json:"lag_gate,omitempty"`
+	// JourneyGate: the step is promoted only when a synthetic journey went
+	// through often enough during it (journey_gate.go).
+	JourneyGate *JourneyGate `yaml:"journey_gate,omitempty" json:"journey_gate,omitempty"`
 }
 
 // BlueGreen options: a full preview stack of the new version is judged on
@@ -408,6 +416,11 @@ type Fault struct {
 	// netem (also latency, jitter): packets of the instance dropped or corrupted.
 	LossPercent    float64 `yaml:"loss_percent,omitempty" json:"loss_percent,omitempty"`
 	CorruptPercent float64 `yaml:"corrupt_percent,omitempty" json:"corrupt_percent,omitempty"`
+
+	// Game day (validate_gameday.go): the facilitator's note on this inject,
+	// and whether responders are told of it (default true).
+	Note     string `yaml:"note,omitempty" json:"note,omitempty"`
+	Announce *bool  `yaml:"announce,omitempty" json:"announce,omitempty"`
 }
 
 // HTTP fault kinds, applied by a router.

@@ -66,6 +66,9 @@ func (r *run) steps(ctx context.Context) error {
 		}
 		r.endStep(rec, "passed")
 	}
+	if done, err := r.stepGate(ctx, len(ro.Steps)+1); done { // the last step's gate holds the promotion
+		return err
+	}
 	return r.promote(ctx, func(ctx context.Context) error {
 		if err := r.setWeights(ctx, map[string]int{ro.To: 100}); err != nil {
 			return err
