@@ -135,11 +135,12 @@ func (c *checker) scenario() {
 	c.lagGates() // validate_db.go
 	c.faults()
 	c.expectations()
-	c.history()  // validate_history.go
-	c.alerts()   // validate_alerts.go
-	c.journeys() // validate_journeys.go
-	c.limits()   // validate_limits.go
-	c.abortIf()  // abort.go
+	c.history()     // validate_history.go
+	c.alerts()      // validate_alerts.go
+	c.journeys()    // validate_journeys.go
+	c.limits()      // validate_limits.go
+	c.abortIf()     // abort.go
+	c.steadyState() // steady.go
 }
 
 // negativeDurations reports every negative duration, wherever it is; only
