@@ -86,7 +86,10 @@ func (r *rehearsal) steadyGate(ctx context.Context, gen *traffic.Generator) bool
 	chk := steadyCheck(samples, st)
 	chk.At, chk.Before = time.Now().UTC(), what
 	if !chk.Passed {
-		chk.Message += fmt.Sprintf(", before %s at +%s: no fault was injected, the rollout did not start", what, first)
+		chk.Message += fmt.Sprintf(", before %s at +%s: no fault was injected", what, first)
+		if r.sc.Rollout != nil {
+			chk.Message += ", the rollout did not start"
+		}
 	}
 	r.res.SteadyState = &chk
 	r.events.Add(record.Event{Kind: EvSteadyState, Message: chk.Message, Fields: map[string]any{
