@@ -19,6 +19,9 @@ import (
 func (r *rehearsal) act(ctx context.Context, gen *traffic.Generator, desk *simulator.Desk) error {
 	actCtx, stopActs := context.WithCancel(ctx)
 	defer stopActs()
+	if !r.steadyGate(actCtx, gen) { // steady.go: not steady, so no fault and no rollout
+		return r.notSteady(gen)
+	}
 	steps := faults.NewSteps()
 	var wg sync.WaitGroup
 	var rolloutErr error

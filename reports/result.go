@@ -18,7 +18,8 @@ const (
 	// INTERRUPTED: the run was stopped (Ctrl-C, SIGTERM) before it could
 	// be judged; expectations it could not judge are skipped, not failed.
 	INTERRUPTED = "INTERRUPTED"
-	// ABORTED: the scenario's abort_if safety floor stopped the drill.
+	// ABORTED: the scenario's abort_if safety floor stopped the drill, or
+	// its steady_state did not hold before the first perturbation.
 	ABORTED = "ABORTED"
 )
 
@@ -37,7 +38,9 @@ type Result struct {
 	Verdict       string    `json:"verdict"`
 	Interrupted   bool      `json:"interrupted"`
 	// Aborted says why abort_if's safety floor stopped the run early.
-	Aborted      string        `json:"aborted,omitempty"`
+	Aborted string `json:"aborted,omitempty"`
+	// SteadyState is the check before the first perturbation (steady.go).
+	SteadyState  *SteadyState  `json:"steady_state,omitempty"`
 	Error        string        `json:"error,omitempty"`
 	Expectations []Expectation `json:"expectations"`
 	Rollout      Rollout       `json:"rollout"`

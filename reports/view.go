@@ -204,6 +204,8 @@ func headline(r *Result) string {
 		parts = append(parts, fmt.Sprintf("%d of %d expectations failed", f, n))
 	}
 	switch {
+	case r.SteadyState != nil && !r.SteadyState.Passed: // steady.go
+		parts = append(parts, r.Aborted)
 	case r.Aborted != "":
 		parts = append(parts, "stopped by its safety floor: "+r.Aborted)
 	case r.Interrupted:

@@ -55,8 +55,9 @@ func (s *Scenario) ApplyDefaults() {
 			f.applyDefaults(i, s)
 		}
 	}
-	s.applyDatabaseDefaults() // types_db.go
-	s.AbortIf.applyDefaults() // abort.go
+	s.applyDatabaseDefaults()     // types_db.go
+	s.AbortIf.applyDefaults()     // abort.go
+	s.SteadyState.applyDefaults() // steady.go
 	for _, e := range s.Expectations {
 		if e != nil {
 			e.applyAnalysisDefaults(s) // validate_expect.go

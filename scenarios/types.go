@@ -44,6 +44,10 @@ type Scenario struct {
 	// AbortIf is a safety floor: the drill stops early, verdict ABORTED,
 	// when what the clients see falls below it (abort.go).
 	AbortIf *AbortIf `yaml:"abort_if,omitempty" json:"abort_if,omitempty"`
+	// SteadyState is checked right before the first fault or rollout;
+	// when it does not hold, nothing starts and the verdict is ABORTED
+	// (steady.go).
+	SteadyState *SteadyState `yaml:"steady_state,omitempty" json:"steady_state,omitempty"`
 
 	// File is the path the scenario was loaded from ("" when built in code).
 	File string `yaml:"-" json:"-"`

@@ -142,6 +142,7 @@ func (c *checker) scenario() {
 	c.journeyGates() // journey_gate.go
 	c.limits()       // validate_limits.go
 	c.abortIf()      // abort.go
+	c.steadyState()  // steady.go
 }
 
 // negativeDurations reports every negative duration, wherever it is; only
