@@ -191,6 +191,10 @@ func (p *leanProxy) copyResponse(w http.ResponseWriter, resp *http.Response) boo
 	resp.Header["X-Firedrill-Backend"] = p.backend
 	h := w.Header()
 	for k, vs := range resp.Header {
+		if len(h[k]) == 0 {
+			h[k] = vs // resp is ours alone and dropped after this request
+			continue
+		}
 		h[k] = append(h[k], vs...)
 	}
 	announced := len(resp.Trailer)
@@ -226,10 +230,7 @@ func (p *leanProxy) copyResponse(w http.ResponseWriter, resp *http.Response) boo
 // write when the length is unknown or it is an event stream (as
 // ReverseProxy's flushInterval).
 func copyBody(w http.ResponseWriter, resp *http.Response) error {
-	flush := resp.ContentLength == -1
-	if ct, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type")); ct == "text/event-stream" {
-		flush = true
-	}
+	flush := resp.ContentLength == -1 || eventStream(resp.Header.Get("Content-Type"))
 	buf := bufPool{}.Get()
 	defer bufPool{}.Put(buf)
 	rc := http.NewResponseController(w)
@@ -250,6 +251,17 @@ func copyBody(w http.ResponseWriter, resp *http.Response) error {
 			return rerr
 		}
 	}
+}
+
+// eventStream says whether ct is text/event-stream, parsing only what
+// starts like it.
+func eventStream(ct string) bool {
+	const es = "text/event-stream"
+	if len(ct) < len(es) || !strings.EqualFold(ct[:len(es)], es) {
+		return false
+	}
+	mt, _, _ := mime.ParseMediaType(ct)
+	return mt == es
 }
 
 // removeHopHeaders drops the headers ReverseProxy drops from a response.
