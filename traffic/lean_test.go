@@ -5,6 +5,7 @@ import (
 	"context"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/textproto"
 	"strings"
 	"testing"
@@ -152,4 +153,60 @@ func TestLeanFailures(t *testing.T) {
 	refused, _, _ := leanFor(t, Config{URL: "http://127.0.0.1:1", Timeout: time.Second})
 	r := refused.send(context.Background(), context.Background(), 0, "id-", 3)
 	assert.Equal(t, record.ErrConnRefused, r.err, "a refused connection")
+}
+
+// BenchmarkLeanSend is one generator GET on a kept-alive connection to a
+// loopback server: an allocation guard for the lean client (the server's
+// allocations count too).
+func BenchmarkLeanSend(b *testing.B) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header()[HeaderVersion] = []string{"v1"}
+		_, _ = w.Write([]byte("ok"))
+	}))
+	b.Cleanup(srv.Close)
+	cfg := Config{URL: srv.URL, Paths: []string{"/a", "/b"}, Timeout: 5 * time.Second}.withDefaults()
+	req, _ := http.NewRequest(http.MethodGet, srv.URL+"/a", nil)
+	lean := newLeanClient(cfg, []*http.Request{req}, nil)
+	b.Cleanup(lean.closeIdle)
+	ctx := context.Background()
+	b.ReportAllocs()
+	var seq uint64
+	for b.Loop() {
+		seq++
+		rctx, cancel := context.WithTimeout(ctx, cfg.Timeout) // as Generator.do
+		r := lean.send(rctx, ctx, 0, "id-", seq)
+		cancel()
+		if r.status != http.StatusOK {
+			b.Fatalf("%+v", r)
+		}
+	}
+}
+
+// BenchmarkTransportSend is BenchmarkLeanSend through the http.Client the
+// generator keeps for other requests: the reference the lean client beats.
+func BenchmarkTransportSend(b *testing.B) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header()[HeaderVersion] = []string{"v1"}
+		_, _ = w.Write([]byte("ok"))
+	}))
+	b.Cleanup(srv.Close)
+	cfg := Config{URL: srv.URL, Timeout: 5 * time.Second}.withDefaults()
+	client := newClient(cfg)
+	b.Cleanup(client.CloseIdleConnections)
+	g := &Generator{idPre: "id-"}
+	tmpl, _ := http.NewRequest(http.MethodGet, srv.URL+"/a", nil)
+	ctx := context.Background()
+	b.ReportAllocs()
+	var seq uint64
+	for b.Loop() {
+		seq++
+		rctx, cancel := context.WithTimeout(ctx, cfg.Timeout) // as Generator.do
+		req := tmpl.WithContext(rctx)
+		req.Header = g.headers(seq)
+		r := send(client, req, ctx)
+		cancel()
+		if r.status != http.StatusOK {
+			b.Fatalf("%+v", r)
+		}
+	}
 }
