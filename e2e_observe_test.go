@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/firedrill/firedrill"
+	"github.com/firedrill/firedrill/observe"
 	"github.com/firedrill/firedrill/record"
 	"github.com/firedrill/firedrill/rehearsal"
 	"github.com/firedrill/firedrill/scenarios"
@@ -119,6 +120,12 @@ expectations:
 	assert.Less(t, *ge.LatencyS, 3.0)
 	t.Logf("GatewayErrors fired %.1fs after api-down started; %d false alarms", *ge.LatencyS, ge.FalseAlarms)
 	assert.False(t, res.Alerts[1].Fired)
+
+	// The same alert fired live, as the run went, at the same instant.
+	live := eventsOf(res, observe.EvAlertLiveFiring)
+	require.NotEmpty(t, live, "GatewayErrors fires while the run goes on")
+	assert.Equal(t, "GatewayErrors", live[0].Fields["alert"])
+	assert.WithinDuration(t, *ge.FirstFiringAt, live[0].At, time.Second, "live and after-run evaluations agree")
 	for _, x := range res.Expectations {
 		assert.True(t, x.Passed, "%s: %s %s", x.Name, x.Observed, x.Detail)
 	}

@@ -52,7 +52,8 @@ type Options struct {
 	// alerts (simulator.Desk.Decide), e.g. from a test.
 	Desk *simulator.Desk
 	// Control serves live decisions on a control endpoint on 127.0.0.1
-	// while the rollout runs (package rehearsal/control; `firedrill approve RUN`).
+	// while the rollout runs, and acknowledgements of faults (package
+	// rehearsal/control; `firedrill approve RUN`, `firedrill ack RUN`).
 	Control bool
 	// Listen serves the run's Prometheus metrics on this loopback address
 	// (e.g. 127.0.0.1:9464) while it runs (package observe).
@@ -82,8 +83,13 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opts Options) (*Result, er
 		runtimeName = "local"
 	}
 	seed := sc.Seed
-	if opts.SeedSet {
+	if opts.SeedSet && seed != opts.Seed {
+		// One seed drives every random choice of the run: the routers'
+		// draws and every fixture instance's read it from the scenario.
 		seed = opts.Seed
+		cp := *sc
+		cp.Seed = seed
+		sc = &cp
 	}
 	rt, err := pickRuntime(runtimeName, opts)
 	if err != nil {

@@ -3,6 +3,8 @@ package history
 import (
 	"math"
 	"sort"
+
+	"github.com/firedrill/firedrill/reports"
 )
 
 // Summary is what a list of runs adds up to.
@@ -179,28 +181,7 @@ func Wilson(x, n int, z float64) (lo, hi float64) {
 
 // Sparkline draws values as block characters scaled between their min and
 // max; a nil value (not measured) is a space.
-func Sparkline(vals []*float64) string {
-	const bars = "▁▂▃▄▅▆▇█"
-	blocks := []rune(bars)
-	lo, hi := math.Inf(1), math.Inf(-1)
-	for _, v := range vals {
-		if v != nil {
-			lo, hi = math.Min(lo, *v), math.Max(hi, *v)
-		}
-	}
-	out := make([]rune, len(vals))
-	for i, v := range vals {
-		switch {
-		case v == nil:
-			out[i] = ' '
-		case hi == lo:
-			out[i] = blocks[len(blocks)/2]
-		default:
-			out[i] = blocks[int(math.Round((*v-lo)/(hi-lo)*float64(len(blocks)-1)))]
-		}
-	}
-	return string(out)
-}
+func Sparkline(vals []*float64) string { return reports.Sparkline(vals) }
 
 // VerdictLine draws verdicts (oldest first) on a fixed scale: █ GO, ▁ NO-GO,
 // · interrupted.

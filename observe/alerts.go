@@ -65,47 +65,81 @@ func EvaluateAlerts(ctx context.Context, in AlertRun) ([]reports.Alert, Cost) {
 	began := time.Now()
 	st := buildStore(in.Samples, in.T0, in.End, in.Windows)
 	cost.Series, cost.Build = len(st.byKey), time.Since(began)
+	ev := newEvaluator(in.Groups)
+	began = time.Now()
+	ev.advance(ctx, st, in.T0, in.End, in.Interval, &cost)
+	cost.Eval = time.Since(began)
+	var out []reports.Alert
+	for _, r := range ev.rules {
+		if r.name != "" {
+			out = append(out, r.score(in))
+		}
+	}
+	return out, cost
+}
+
+// evaluator is the rules of a file with their state, and the query engine.
+type evaluator struct {
+	engine *promql.Engine
+	rules  []*rule
+	last   time.Time // the last instant evaluated
+	// recorded are the recording rules' results so far, for the next
+	// store of a live evaluation (each tick builds a new one).
+	recorded []recordedSample
+}
+
+type recordedSample struct {
+	l labels.Labels
+	t int64
+	v float64
+}
+
+func newEvaluator(groups *rulefmt.RuleGroups) *evaluator {
 	p := parser.NewParser(parser.Options{})
 	engine := promql.NewEngine(promql.EngineOpts{Logger: slog.New(slog.DiscardHandler), MaxSamples: 50_000_000,
 		Timeout: time.Minute, LookbackDelta: 5 * time.Minute, EnableAtModifier: true, EnableNegativeOffset: true, Parser: p})
-	var rules []*rule
-	for _, g := range in.Groups.Groups {
+	ev := &evaluator{engine: engine}
+	for _, g := range groups.Groups {
 		for _, r := range g.Rules {
 			expr, err := p.ParseExpr(r.Expr)
-			rules = append(rules, &rule{name: r.Alert, record: r.Record, expr: expr, err: err,
+			ev.rules = append(ev.rules, &rule{name: r.Alert, record: r.Record, expr: expr, err: err,
 				hold: time.Duration(r.For), keep: time.Duration(r.KeepFiringFor), active: map[uint64]*instance{}})
 		}
 	}
-	began = time.Now()
-	interval := max(in.Interval, time.Millisecond)
-	for at := in.T0.Add(interval); !at.After(in.End); at = at.Add(interval) {
-		for _, r := range rules {
+	return ev
+}
+
+// advance evaluates every rule at each instant t0 + k*interval after the
+// last one evaluated, up to end, over st.
+func (ev *evaluator) advance(ctx context.Context, st *memStore, t0, end time.Time, interval time.Duration, cost *Cost) {
+	interval = max(interval, time.Millisecond)
+	at := t0.Add(interval)
+	if !ev.last.IsZero() {
+		at = ev.last.Add(interval)
+	}
+	for ; !at.After(end); at = at.Add(interval) {
+		ev.last = at
+		for _, r := range ev.rules {
 			if r.err != nil {
 				continue
 			}
-			vec, err := query(ctx, engine, st, r.expr.String(), at)
+			vec, err := query(ctx, ev.engine, st, r.expr.String(), at)
 			cost.Evaluations++
 			if err != nil {
-				r.err = fmt.Errorf("at +%s: %w", at.Sub(in.T0), err)
+				r.err = fmt.Errorf("at +%s: %w", at.Sub(t0), err)
 				continue
 			}
 			if r.record != "" {
 				for _, s := range vec {
-					st.add(withName(s.Metric, r.record), ms(at), s.F)
+					l := withName(s.Metric, r.record)
+					st.add(l, ms(at), s.F)
+					ev.recorded = append(ev.recorded, recordedSample{l, ms(at), s.F})
 				}
 				continue
 			}
 			r.step(at, vec)
 		}
 	}
-	cost.Eval = time.Since(began)
-	var out []reports.Alert
-	for _, r := range rules {
-		if r.name != "" {
-			out = append(out, r.score(in))
-		}
-	}
-	return out, cost
 }
 
 func query(ctx context.Context, engine *promql.Engine, st *memStore, qs string, at time.Time) (promql.Vector, error) {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/firedrill/firedrill/record"
@@ -40,10 +41,17 @@ func (m *Metrics) dashEvent(e record.Event) {
 		}
 	case "control_endpoint":
 		m.control = e.Fields["error"] == nil
+	case EvAlertLiveFiring, EvAlertLiveResolved:
+		if name, ok := e.Fields["alert"].(string); ok {
+			m.firing[name] = e.Kind == EvAlertLiveFiring
+		}
 	}
 	switch e.Kind {
 	case record.EvInstanceHealthy, record.EvInstanceStarted, "listening":
 		return // too many for a timeline
+	}
+	if name, ok := e.Fields["fault"].(string); ok && m.faults[name].hidden {
+		return // unannounced: the responders must find it
 	}
 	if len(m.events) >= 500 {
 		m.events = m.events[1:]
@@ -72,6 +80,7 @@ type State struct {
 	Control  bool               `json:"control"`
 	Events   []DashEvent        `json:"events"`
 	Expect   map[string]float64 `json:"expectations"`
+	Firing   []string           `json:"firing_alerts"`
 }
 
 // Weight is one version's share of the rolled-out service's traffic.
@@ -89,7 +98,7 @@ func (m *Metrics) State() State {
 		Gate: m.gate, Alert: m.alert, Control: m.control, Faults: []string{}, Weights: []Weight{},
 		PerSec: append([][2]uint64{}, m.perSec...), Events: append([]DashEvent{}, m.events...), Expect: map[string]float64{}}
 	for name, f := range m.faults {
-		if f.active {
+		if f.active && !f.hidden {
 			st.Faults = append(st.Faults, name)
 		}
 	}
@@ -103,6 +112,13 @@ func (m *Metrics) State() State {
 	for k, v := range m.expect {
 		st.Expect[k] = v
 	}
+	st.Firing = []string{}
+	for name, on := range m.firing {
+		if on {
+			st.Firing = append(st.Firing, name)
+		}
+	}
+	slices.Sort(st.Firing)
 	return st
 }
 
@@ -110,9 +126,9 @@ func (m *Metrics) State() State {
 type ControlAddr func() (string, error)
 
 // Dashboard returns the handlers of the live dashboard: the page on "/",
-// its state, and decisions, which it forwards with the caller's token to
-// the run's control endpoint, so they are exactly `firedrill approve |
-// reject | decide` with the same token.
+// its state, and decisions and acknowledgements, which it forwards with
+// the caller's token to the run's control endpoint, so they are exactly
+// `firedrill approve | reject | decide | ack` with the same token.
 func Dashboard(m *Metrics, control ControlAddr) map[string]http.Handler {
 	return map[string]http.Handler{
 		"GET /{$}": http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
@@ -127,12 +143,15 @@ func Dashboard(m *Metrics, control ControlAddr) map[string]http.Handler {
 			_ = json.NewEncoder(w).Encode(m.State())
 		}),
 		"POST /api/decide": http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-			forwardDecision(w, req, control)
+			forwardDecision(w, req, control, "/v1/decisions")
+		}),
+		"POST /api/ack": http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+			forwardDecision(w, req, control, "/v1/acks")
 		}),
 	}
 }
 
-func forwardDecision(w http.ResponseWriter, req *http.Request, control ControlAddr) {
+func forwardDecision(w http.ResponseWriter, req *http.Request, control ControlAddr, path string) {
 	addr, err := control()
 	if err != nil {
 		http.Error(w, fmt.Sprintf(`{"error": %q}`, "no live decisions in this run: "+err.Error()), http.StatusConflict)
@@ -145,7 +164,7 @@ func forwardDecision(w http.ResponseWriter, req *http.Request, control ControlAd
 	}
 	ctx, cancel := context.WithTimeout(req.Context(), 10*time.Second)
 	defer cancel()
-	out, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://"+addr+"/v1/decisions", bytes.NewReader(body))
+	out, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://"+addr+path, bytes.NewReader(body))
 	if err != nil {
 		http.Error(w, `{"error": "bad control address"}`, http.StatusInternalServerError)
 		return

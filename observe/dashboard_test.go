@@ -163,8 +163,16 @@ func TestDashboardInChromium(t *testing.T) {
 	m.Event(record.Event{At: start, Kind: record.EvStepStarted, Fields: map[string]any{"step": 1, "weight": 20}})
 	m.Event(record.Event{At: start, Kind: record.EvFaultInjected, Fields: map[string]any{"fault": "slow-db"}})
 	m.Event(record.Event{At: start, Kind: "gate_opened", Message: "step 1 waits for a decision (reject after 15s)"})
+	m.Event(record.Event{At: start, Kind: EvAlertLiveFiring, Message: "alert ApiErrors firing (+2s)", Fields: map[string]any{"alert": "ApiErrors"}})
+	m.Event(record.Event{At: start, Kind: EvAlertLiveFiring, Message: "alert Gone firing (+1s)", Fields: map[string]any{"alert": "Gone"}})
+	m.Event(record.Event{At: start, Kind: EvAlertLiveResolved, Message: "alert Gone resolved (+2s)", Fields: map[string]any{"alert": "Gone"}})
 
-	stop, err := control.Serve(simulator.NewDesk(), control.Info{RunID: m.runID, Scenario: "obs", OutDir: t.TempDir(), Started: start})
+	var acked []string
+	ack := func(by, inject string) ([]string, error) { // a run's acknowledge (rehearsal/gameday.go)
+		acked = append(acked, by)
+		return []string{"slow-db", "1 unannounced"}, nil
+	}
+	stop, err := control.Serve(simulator.NewDesk(), control.Info{RunID: m.runID, Scenario: "obs", OutDir: t.TempDir(), Started: start}, ack)
 	require.NoError(t, err)
 	defer stop()
 	info, err := control.Find(m.runID)
@@ -185,6 +193,8 @@ func TestDashboardInChromium(t *testing.T) {
 	assert.Contains(t, b.eval(t, "document.getElementById('weights').textContent"), "v2 20%")
 	assert.Contains(t, b.eval(t, "document.getElementById('gate').textContent"), "Gate open: step 1 waits")
 	assert.Contains(t, b.eval(t, "document.getElementById('expect').textContent"), "avail: pending")
+	assert.Equal(t, "ApiErrors", b.eval(t, "document.getElementById('firing').textContent"), "firing now; Gone resolved")
+	assert.Contains(t, b.eval(t, "document.getElementById('events').textContent"), "alert ApiErrors firing (+2s)")
 
 	status := func() string { return b.eval(t, "document.getElementById('status').textContent") }
 	b.eval(t, "document.getElementById('approve').click(); 'clicked'")
@@ -196,4 +206,9 @@ func TestDashboardInChromium(t *testing.T) {
 	b.eval(t, fmt.Sprintf("document.getElementById('token').value = %q; document.getElementById('approve').click(); 'clicked'", info.Token))
 	require.Eventually(t, func() bool { return strings.Contains(status(), "refused (409)") }, 15*time.Second, 200*time.Millisecond, "status: %s", status())
 	assert.Contains(t, status(), "nothing waits for a decision")
+
+	// Acknowledge goes to the run's acknowledgements with the same token.
+	b.eval(t, "document.getElementById('by').value = 'carol'; document.getElementById('ack').click(); 'clicked'")
+	require.Eventually(t, func() bool { return strings.Contains(status(), "acknowledged: slow-db, 1 unannounced") }, 15*time.Second, 200*time.Millisecond, "status: %s", status())
+	assert.Equal(t, []string{"live: carol"}, acked)
 }

@@ -66,20 +66,25 @@ type Metrics struct {
 	alert   string // the alert waiting for a decision, "" when none
 	runID   string
 	control bool // a control endpoint serves decisions
+	// firing are the alert rules firing now (live.go's events).
+	firing map[string]bool
 }
 
 type faultState struct {
 	kind, target string
 	active       bool
+	// hidden: an unannounced game-day inject, kept off the dashboard and
+	// /metrics so that responders find it by its symptoms.
+	hidden bool
 }
 
 // NewMetrics returns the collector of a run of sc recording into rec.
 func NewMetrics(sc *scenarios.Scenario, rec *record.Recorder) *Metrics {
 	m := &Metrics{rec: rec, sc: sc, names: map[uint16]string{}, tallies: map[key]*tally{},
 		weights: map[[2]string]float64{}, faults: map[string]faultState{}, pvalues: map[string]float64{},
-		expect: map[string]float64{}, started: time.Now()}
+		expect: map[string]float64{}, started: time.Now(), firing: map[string]bool{}}
 	for _, f := range sc.Faults {
-		m.faults[f.Name] = faultState{kind: f.Kind, target: f.Target()}
+		m.faults[f.Name] = faultState{kind: f.Kind, target: f.Target(), hidden: !scenarios.Announced(f.Announce)}
 	}
 	for _, e := range sc.Expectations {
 		m.expect[expectationName(e.Name, e.Kind)] = -1
@@ -291,6 +296,9 @@ func (m *Metrics) Collect(ch chan<- prometheus.Metric) {
 		}
 	}
 	for name, f := range m.faults {
+		if f.hidden {
+			continue
+		}
 		ch <- prometheus.MustNewConstMetric(descFault, prometheus.GaugeValue, b2f(f.active), name, f.kind, f.target)
 	}
 	for name, p := range m.pvalues {

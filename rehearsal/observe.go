@@ -96,3 +96,27 @@ func (r *rehearsal) gaps() []reports.TelemetryGap {
 	last := int((r.stats.End.Sub(r.t0) - time.Nanosecond) / time.Second)
 	return observe.Gaps(r.rec, r.t0, last, r.events.Events())
 }
+
+// startLiveAlerts evaluates the alert rules while traffic flows (events
+// alert_live_firing / alert_live_resolved, on the dashboard and stdout);
+// the evaluation after the run stays the one judged. stop waits for it.
+func (r *rehearsal) startLiveAlerts(ctx context.Context) (stop func()) {
+	if r.sc.Alerts == nil {
+		return func() {}
+	}
+	groups, err := scenarios.LoadAlertRules(r.sc.AlertRulesPath())
+	if err != nil { // validated before the run; alerts() says it again at the end
+		return func() {}
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	live := observe.NewLiveAlerts(groups, r.rec, r.t0, r.sc.Alerts.EvalInterval(), func(e record.Event) { r.events.Add(e) })
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		live.Run(ctx)
+	}()
+	return func() {
+		cancel()
+		<-done
+	}
+}

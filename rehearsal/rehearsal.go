@@ -179,8 +179,11 @@ func (r *rehearsal) live(ctx context.Context) error {
 	}
 	r.events.Add(record.Event{At: r.t0, Kind: record.EvTrafficStarted,
 		Message: fmt.Sprintf("%.0f rps to %s for %s", tr.Rate, tr.Entry, tr.Duration)})
+	stopLiveAlerts := r.startLiveAlerts(ctx) // observe.go: alerts as the run goes
+
 	r.startJourneys(ctx)                // journeys.go
 	rolloutErr := r.act(ctx, gen, desk) // act.go
+	stopLiveAlerts()
 	r.waitJourneys()
 	r.db.Finish(ctx)
 	if ctx.Err() != nil {

@@ -30,6 +30,7 @@ func (r *rehearsal) finish(runErr error) {
 		r.trafficRecord()
 	}
 	res.Alerts, res.TelemetryGaps = r.alerts(), r.gaps() // observe.go
+	res.Injects = r.injects()                            // gameday.go
 	j := verdict.Judge(r.evidence())
 	res.Power, res.Replication, res.Recovery = j.Power, j.Replication, j.Recovery
 	res.Expectations, res.Breakers = j.Expectations, j.Breakers
@@ -115,10 +116,16 @@ func (r *rehearsal) faultRecords() []reports.Fault {
 // trafficRecord sums up the clients' requests and the per-second series.
 func (r *rehearsal) trafficRecord() {
 	res := r.res
-	s := analysis.Summarize(r.rec.Select(record.Filter{Source: record.Client}))
+	clients := r.rec.Select(record.Filter{Source: record.Client})
+	s := analysis.Summarize(clients)
 	elapsed := r.stats.End.Sub(r.stats.Start).Seconds()
 	res.Traffic = reports.Traffic{Requests: s.Requests, Errors: s.Errors, TargetRPS: r.sc.Traffic.Rate,
 		LatencyMS: reports.Latencies{P50: ms(s.P50), P90: ms(s.P90), P99: ms(s.P99), Max: ms(s.Max)}}
+	for _, c := range clients {
+		if c.Err == record.ErrNone && c.Status >= 400 && c.Status < 500 {
+			res.Traffic.Status4xx++
+		}
+	}
 	if elapsed > 0 {
 		res.Traffic.AchievedRPS = math.Round(float64(s.Requests)/elapsed*10) / 10
 	}

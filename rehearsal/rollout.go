@@ -135,7 +135,11 @@ func (r *rehearsal) newController(onStep func(int, int, time.Time)) *simulator.C
 		Clock: simulator.RealClock{}, Fleet: fleet{topo}, Router: router{t: topo, paths: r.sc.Traffic.Paths},
 		Observer: observer{r.rec}, Events: r.events, Rollout: ro, From: svc.Version, FromReplicas: svc.Replicas,
 		Start: r.t0, OnStep: onStep,
-		BeforeStep: r.db.BeforeStep, // lag gates
+		BeforeStep:   r.beforeStep, // lag and journey gates (journeygate.go)
+		ReadyTimeout: r.sc.ReadyTimeoutFor(),
+		IsError: func(s record.Sample) bool {
+			return svc.Requests.IsError(int(s.Status), s.Err != record.ErrNone)
+		},
 	}
 }
 
@@ -143,8 +147,8 @@ func (r *rehearsal) newController(onStep func(int, int, time.Time)) *simulator.C
 func rolloutAudit(o *simulator.Outcome) *reports.RolloutAudit {
 	t := o.Timings()
 	a := &reports.RolloutAudit{
-		TimeToDetectS: t["time_to_detect_s"], TimeToDecideS: t["time_to_decide_s"],
-		TimeToRestoreS: t["time_to_restore_s"], TimeToCompleteS: t["time_to_complete_s"],
+		TimeToDetectS: seconds(t, "time_to_detect_s"), TimeToDecideS: seconds(t, "time_to_decide_s"),
+		TimeToRestoreS: seconds(t, "time_to_restore_s"), TimeToCompleteS: seconds(t, "time_to_complete_s"),
 		BadRequests: o.BadRequests, NewVersionRequests: o.NewRequests,
 		Mitigation: o.Mitigation, DecidedAt: tp(o.DecidedAt), MitigatedAt: tp(o.MitigatedAt),
 	}
@@ -153,4 +157,12 @@ func rolloutAudit(o *simulator.Outcome) *reports.RolloutAudit {
 			NewFirstSecond: s.NewFirstSecond, NewFirstSecondFailed: s.NewFirstSecondFailed}
 	}
 	return a
+}
+
+// seconds is a timing that happened, nil (null in result.json) when not.
+func seconds(t map[string]float64, name string) *float64 {
+	if v, ok := t[name]; ok {
+		return &v
+	}
+	return nil
 }

@@ -87,6 +87,7 @@ type htmlData struct {
 	Meta         []htmlRow
 	Recent       []htmlRecent // recent.go
 	Trend        htmlTrend
+	Debrief      []htmlDebrief // debrief.go
 }
 
 // HTML writes the self-contained HTML report.
@@ -149,6 +150,7 @@ func htmlView(r *Result) *htmlData {
 	for _, f := range r.Faults {
 		d.Faults = append(d.Faults, htmlFault{Fault: f, Window: faultWindow(f, zero), Failed: f.Error != ""})
 	}
+	d.Debrief = htmlDebriefOf(r) // debrief.go
 	if r.Traffic.Requests > 0 || r.Traffic.TargetRPS > 0 {
 		d.TrafficLine = trafficLine(r.Traffic)
 		d.ErrorRatio = pct(r.Traffic.Errors, r.Traffic.Requests)

@@ -100,7 +100,7 @@ func JUnit(w io.Writer, r *Result) error {
 			s.Skipped++
 		}
 		if Failed(e) {
-			msg := fmt.Sprintf("observed %s, threshold %s", e.Observed, e.Threshold)
+			msg := ObservedText(e)
 			text := strings.TrimSpace(e.Detail)
 			if sf := Shortfall(e); sf != "" {
 				text = strings.TrimSpace(sf + "\n" + text)

@@ -39,7 +39,7 @@ func Markdown(w io.Writer, r *Result) error {
 		if !Failed(e) {
 			continue
 		}
-		line := fmt.Sprintf("observed %s, threshold %s", e.Observed, e.Threshold)
+		line := ObservedText(e)
 		if s := Shortfall(e); s != "" {
 			line += ": " + s
 		}
@@ -84,6 +84,10 @@ func Markdown(w io.Writer, r *Result) error {
 	if db := debriefLines(r); len(db) > 0 { // debrief.go
 		b.WriteString("\n**Debrief**\n\n")
 		for _, l := range db {
+			if rest, ok := strings.CutPrefix(l, Unannounced); ok { // highlighted
+				b.WriteString("- **" + strings.TrimSpace(Unannounced) + "** " + mdText(rest) + "\n")
+				continue
+			}
 			b.WriteString("- " + mdText(l) + "\n")
 		}
 	}

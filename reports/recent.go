@@ -44,7 +44,7 @@ func recentView(rs []RecentRun) ([]htmlRecent, htmlTrend) {
 		}
 		detect[i], p99[i] = r.DetectS, r.P99MS
 	}
-	tr.Detect, tr.P99 = spark(detect), spark(p99)
+	tr.Detect, tr.P99 = Sparkline(detect), Sparkline(p99)
 	return rows, tr
 }
 
@@ -55,8 +55,9 @@ func fmtOpt(v *float64, format string) string {
 	return fmt.Sprintf(format, *v)
 }
 
-// spark draws values between their min and max; a missing one is a space.
-func spark(vals []*float64) string {
+// Sparkline draws values as block characters scaled between their min and
+// max; a nil value (not measured) is a space (also `firedrill history`).
+func Sparkline(vals []*float64) string {
 	blocks := []rune("▁▂▃▄▅▆▇█")
 	lo, hi := math.Inf(1), math.Inf(-1)
 	for _, v := range vals {

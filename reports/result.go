@@ -84,6 +84,9 @@ type Result struct {
 	TelemetryGaps []TelemetryGap `json:"telemetry_gaps,omitempty"`
 	// Journeys are the synthetic journeys' success (journeys.go).
 	Journeys []Journey `json:"journeys,omitempty"`
+	// Injects are the game day's faults and release as the responders met
+	// them: acknowledged and mitigated when, by whom (injects.go).
+	Injects []Inject `json:"injects,omitempty"`
 }
 
 // Expectation is one check and what was observed.
@@ -112,6 +115,9 @@ const (
 	Promoted   = "promoted"
 	RolledBack = "rolled_back"
 	None       = "none"
+	// Unfinished: cut short while the new version still held traffic or
+	// instances.
+	Unfinished = "unfinished"
 )
 
 // Rollout is what the rollout controller did.
@@ -144,10 +150,11 @@ type RolloutAudit struct {
 	// from the trigger to the decision (a human's under rollback: manual),
 	// from the regression to traffic restored (or the flag turned off),
 	// and to the rollout's completion.
-	TimeToDetectS   float64 `json:"time_to_detect_s"`
-	TimeToDecideS   float64 `json:"time_to_decide_s"`
-	TimeToRestoreS  float64 `json:"time_to_restore_s"`
-	TimeToCompleteS float64 `json:"time_to_complete_s"`
+	// Each is null when it did not happen (a promotion detected nothing).
+	TimeToDetectS   *float64 `json:"time_to_detect_s"`
+	TimeToDecideS   *float64 `json:"time_to_decide_s"`
+	TimeToRestoreS  *float64 `json:"time_to_restore_s"`
+	TimeToCompleteS *float64 `json:"time_to_complete_s"`
 	// BadRequests are failed requests the new version served to callers
 	// between the regression and the restore (or the completion);
 	// NewVersionRequests all it served then. Mirrored and synthetic
@@ -198,8 +205,11 @@ type Fault struct {
 
 // Traffic sums up the client samples.
 type Traffic struct {
-	Requests    int       `json:"requests"`
-	Errors      int       `json:"errors"`
+	Requests int `json:"requests"`
+	Errors   int `json:"errors"`
+	// Status4xx are client errors (4xx) answered to the clients; they are
+	// not in Errors (availability counts 5xx and connection errors).
+	Status4xx   int       `json:"status_4xx,omitempty"`
 	AchievedRPS float64   `json:"achieved_rps"`
 	TargetRPS   float64   `json:"target_rps"`
 	LatencyMS   Latencies `json:"latency_ms"`

@@ -43,7 +43,7 @@ func Summary(w io.Writer, r *Result, files map[string]string, color bool) {
 		if color {
 			mark = map[string]string{"PASS": paint(ansiGreen, "✓"), "FAIL": paint(ansiRed, "✗"), "SKIP": "-"}[mark]
 		}
-		line := fmt.Sprintf("observed %s, threshold %s", e.Observed, e.Threshold)
+		line := ObservedText(e)
 		if e.Skipped != "" {
 			line = e.Skipped
 		}

@@ -271,8 +271,26 @@ func outcomeText(o string) string {
 		return "promoted"
 	case "", None:
 		return "did not finish"
+	case Unfinished:
+		return "unfinished (cut short while the new version held traffic or instances)"
 	}
 	return o
+}
+
+// ObservedText is "observed X, threshold Y" without an empty part: a check
+// that had nothing to judge says why instead of an empty threshold.
+func ObservedText(e Expectation) string {
+	obs := e.Observed
+	if obs == "" {
+		obs = "nothing"
+	}
+	switch {
+	case e.Threshold != "":
+		return fmt.Sprintf("observed %s, threshold %s", obs, e.Threshold)
+	case e.Detail != "":
+		return fmt.Sprintf("observed %s: %s", obs, e.Detail)
+	}
+	return "observed " + obs
 }
 
 func orDash(s string) string {
@@ -312,6 +330,9 @@ func faultWindow(f Fault, zero time.Time) string {
 func trafficLine(t Traffic) string {
 	s := fmt.Sprintf("%s requests, %s (%s), %s of %s rps", fmtCount(t.Requests),
 		plural(t.Errors, "error"), pct(t.Errors, t.Requests), fmtNum(t.AchievedRPS), fmtNum(t.TargetRPS))
+	if t.Status4xx > 0 {
+		s += fmt.Sprintf("; %s 4xx (%s, not errors)", fmtCount(t.Status4xx), pct(t.Status4xx, t.Requests))
+	}
 	l := t.LatencyMS
 	if l != (Latencies{}) {
 		s += fmt.Sprintf("; latency p50 %s · p90 %s · p99 %s · max %s", withUnit(l.P50, "ms"),

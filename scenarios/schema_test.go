@@ -67,8 +67,8 @@ func TestSchemaMatchesTypes(t *testing.T) {
 		}
 	}
 	check(scenarioType)
-	assert.Len(t, seen, 24, "Compare, Scenario, Service, Health, Traffic, Rollout, Step, Analysis, Fault, Expectation, Regression, Alerts, Journey, JourneyStep, "+
-		"BlueGreen, Rolling, Phased, Triggers, BurnRate, Decision, Mitigation, Ledger, LagGate, AbortIf")
+	assert.Len(t, seen, 26, "Compare, Scenario, Service, Health, Traffic, Rollout, Step, Analysis, Fault, Expectation, Regression, Alerts, Journey, JourneyStep, JourneyGate, "+
+		"BlueGreen, Rolling, Phased, Triggers, BurnRate, Decision, Mitigation, Ledger, LagGate, AbortIf, Requests")
 }
 
 func TestSchemaEnumsMatchCode(t *testing.T) {

@@ -8,19 +8,25 @@ import (
 	"text/template/parse"
 )
 
-// TemplateData is what {{.Port}}, {{.Host}}, {{.Service}}, {{.Version}} and
-// {{.Instance}} read in command arguments, args and env values.
+// TemplateData is what {{.Port}}, {{.Host}}, {{.Service}}, {{.Version}},
+// {{.Instance}} (the instance's name, e.g. api-v1-0), {{.Index}} (its
+// number within its version, 0, 1, ...), {{.Dir}} and {{.Config}} read in
+// command arguments, args, env values and config.
 type TemplateData struct {
 	Port     int
 	Host     string
 	Service  string
 	Version  string
 	Instance string
+	Index    int
+	// Dir is the instance's own directory and Config the path of its
+	// rendered config file ("" for a service without config:).
+	Dir, Config string
 }
 
 // TemplateVars names the fields and functions a template may use, for
 // messages and documentation.
-const TemplateVars = `{{.Port}} {{.Host}} {{.Service}} {{.Version}} {{.Instance}} {{dep "name"}} {{depurl "name"}}`
+const TemplateVars = `{{.Port}} {{.Host}} {{.Service}} {{.Version}} {{.Instance}} {{.Index}} {{.Dir}} {{.Config}} {{dep "name"}} {{depurl "name"}}`
 
 // TemplateFuncs is the function set of every scenario template. dep returns
 // host:port of the proxy in front of a dependency, or "" when name is not a

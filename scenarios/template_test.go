@@ -53,8 +53,8 @@ func TestTemplateFuncsNames(t *testing.T) {
 	for name := range fm {
 		assert.Contains(t, TemplateVars, name, "TemplateVars documents every function")
 	}
-	for _, field := range []string{"Port", "Host", "Service", "Version", "Instance"} {
+	for _, field := range []string{"Port", "Host", "Service", "Version", "Instance", "Index", "Dir", "Config"} {
 		assert.Contains(t, TemplateVars, "{{."+field+"}}")
 	}
-	assert.Equal(t, 5, strings.Count(TemplateVars, "{{."))
+	assert.Equal(t, 8, strings.Count(TemplateVars, "{{."))
 }

@@ -112,6 +112,16 @@ type Service struct {
 	Port int `yaml:"port,omitempty" json:"port,omitempty"`
 	// Entrypoint replaces an image's entrypoint (docker).
 	Entrypoint []string `yaml:"entrypoint,omitempty" json:"entrypoint,omitempty"`
+
+	// Requests says how the rollout judge classes this service's answers
+	// (validate_requests.go): which are errors; 4xx that are not are
+	// counted apart and compared between versions.
+	Requests *Requests `yaml:"requests,omitempty" json:"requests,omitempty"`
+	// Config is a template of a file written to each instance's directory
+	// before it starts ({{.Config}} is its path): for programs that take
+	// their port from a file, not their command line (command services,
+	// local runtime).
+	Config string `yaml:"config,omitempty" json:"config,omitempty"`
 }
 
 // Health is how the router and the runtime decide an instance is healthy.
@@ -189,6 +199,16 @@ type Rollout struct {
 	Decision *Decision `yaml:"decision,omitempty" json:"decision,omitempty"`
 	// Mitigation turns a feature flag off instead of the first rollback.
 	Mitigation *Mitigation `yaml:"mitigation,omitempty" json:"mitigation,omitempty"`
+
+	// Readiness of the new version (validate_ready.go): a deploy whose
+	// instances are not ready within ReadyTimeout rolls back with trigger
+	// not_ready (0: ReadyTimeoutFor's default).
+	ReadyTimeout Duration `yaml:"ready_timeout,omitempty" json:"ready_timeout,omitempty"`
+
+	// Game day (validate_gameday.go): the new version on traffic is an
+	// inject; the facilitator's note on it, and whether responders are told.
+	Note     string `yaml:"note,omitempty" json:"note,omitempty"`
+	Announce *bool  `yaml:"announce,omitempty" json:"announce,omitempty"`
 }
 
 // Step is one canary step: route Weight percent to the new version, then
@@ -202,6 +222,9 @@ type Step struct {
 	Gate *Decision `yaml:"gate,omitempty" json:"gate,omitempty"`
 	// LagGate holds the step until replication lag is low (types_db.go).
 	LagGate *LagGate `yaml:"lag_gate,omitempty" json:"lag_gate,omitempty"`
+	// JourneyGate: the step is promoted only when a synthetic journey went
+	// through often enough during it (journey_gate.go).
+	JourneyGate *JourneyGate `yaml:"journey_gate,omitempty" json:"journey_gate,omitempty"`
 }
 
 // BlueGreen options: a full preview stack of the new version is judged on
@@ -393,6 +416,11 @@ type Fault struct {
 	// netem (also latency, jitter): packets of the instance dropped or corrupted.
 	LossPercent    float64 `yaml:"loss_percent,omitempty" json:"loss_percent,omitempty"`
 	CorruptPercent float64 `yaml:"corrupt_percent,omitempty" json:"corrupt_percent,omitempty"`
+
+	// Game day (validate_gameday.go): the facilitator's note on this inject,
+	// and whether responders are told of it (default true).
+	Note     string `yaml:"note,omitempty" json:"note,omitempty"`
+	Announce *bool  `yaml:"announce,omitempty" json:"announce,omitempty"`
 }
 
 // HTTP fault kinds, applied by a router.

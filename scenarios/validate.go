@@ -127,6 +127,7 @@ func (c *checker) scenario() {
 	}
 	c.negativeDurations(reflect.ValueOf(s).Elem(), "")
 	c.services()
+	c.release()   // validate_release.go
 	c.databases() // validate_db.go
 	c.cycles()
 	c.traffic()
@@ -134,11 +135,13 @@ func (c *checker) scenario() {
 	c.lagGates() // validate_db.go
 	c.faults()
 	c.expectations()
-	c.history()  // validate_history.go
-	c.alerts()   // validate_alerts.go
-	c.journeys() // validate_journeys.go
-	c.limits()   // validate_limits.go
-	c.abortIf()  // abort.go
+	c.history()      // validate_history.go
+	c.alerts()       // validate_alerts.go
+	c.journeys()     // validate_journeys.go
+	c.gameday()      // validate_gameday.go
+	c.journeyGates() // journey_gate.go
+	c.limits()       // validate_limits.go
+	c.abortIf()      // abort.go
 }
 
 // negativeDurations reports every negative duration, wherever it is; only

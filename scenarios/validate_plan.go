@@ -17,7 +17,7 @@ var (
 	// containerFaultKinds exist on the docker runtime only.
 	containerFaultKinds = []string{FaultPartition, FaultStop, FaultRestart, FaultCPUThrottle, FaultMemoryLimit, FaultNetem}
 	ExpectationKinds    = []string{ExpectRolloutOutcome, ExpectRollbackWithin, ExpectAvailability, ExpectP99Latency, ExpectCanaryPower, ExpectSLOBurn, ExpectRTO, ExpectBreaker, ExpectRetries, ExpectRPO, ExpectNoSplitBrain, ExpectReplicationLag, ExpectBackupRestore, ExpectMigration, ExpectVersionSkew, ExpectAlertFires, ExpectAlertSilent, ExpectJourneySuccess}
-	Outcomes            = []string{"promoted", "rolled_back", "none"}
+	Outcomes            = []string{"promoted", "rolled_back", "none", "unfinished"}
 	instanceFaultKinds  = []string{FaultKill, FaultPause, FaultPartition, FaultStop, FaultRestart, FaultCPUThrottle, FaultMemoryLimit, FaultNetem}
 )
 

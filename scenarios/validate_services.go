@@ -134,7 +134,8 @@ func (c *checker) template(path, text string, svc *Service, version string) {
 		notDeps = append(notDeps, name)
 		return ""
 	}
-	data := TemplateData{Port: 1, Host: "127.0.0.1", Service: svc.Name, Version: version, Instance: "0"}
+	data := TemplateData{Port: 1, Host: "127.0.0.1", Service: svc.Name, Version: version, Instance: svc.Name + "-" + version + "-0",
+		Dir: "/instance", Config: "/instance/config"}
 	_, err := RenderTemplate(text, data, dep)
 	switch {
 	case err == nil:

@@ -21,12 +21,11 @@ func (r *run) blueGreen(ctx context.Context) error {
 	if bg == nil {
 		bg = &scenarios.BlueGreen{Preview: scenarios.PreviewNone, ScaleDownDelay: scenarios.DefaultScaleDownDelay}
 	}
-	if err := r.Fleet.Deploy(ctx, ro.Service, ro.To, ro.Replicas, ro.Env, ro.Args); err != nil {
-		if ctx.Err() != nil {
-			return ctx.Err()
+	if t, err := r.deploy(ctx, "preview stack "+ro.To, ro.To, ro.Replicas, ro.Env, ro.Args); t != nil || err != nil { // ready.go
+		if err != nil {
+			return err
 		}
-		return r.rollback(ctx, trigger{name: TriggerDeployFailed, why: fmt.Sprintf("preview stack %s did not become healthy: %v", ro.To, err)},
-			r.restoreWeights)
+		return r.rollback(ctx, *t, r.restoreWeights)
 	}
 
 	// Step 1: the preview.

@@ -14,12 +14,11 @@ import (
 // for each step set the weights and watch; promote after the last.
 func (r *run) steps(ctx context.Context) error {
 	ro := r.ro
-	if err := r.Fleet.Deploy(ctx, ro.Service, ro.To, ro.Replicas, ro.Env, ro.Args); err != nil {
-		if ctx.Err() != nil {
-			return ctx.Err()
+	if t, err := r.deploy(ctx, "new version "+ro.To, ro.To, ro.Replicas, ro.Env, ro.Args); t != nil || err != nil { // ready.go
+		if err != nil {
+			return err
 		}
-		return r.rollback(ctx, trigger{name: TriggerDeployFailed, why: fmt.Sprintf("new version %s did not become healthy: %v", ro.To, err)},
-			r.restoreWeights)
+		return r.rollback(ctx, *t, r.restoreWeights)
 	}
 	if ro.Strategy == scenarios.StrategyPhased {
 		ph := ro.Phased
@@ -66,6 +65,9 @@ func (r *run) steps(ctx context.Context) error {
 			return r.rollback(ctx, v.trig, r.restoreAndRetire)
 		}
 		r.endStep(rec, "passed")
+	}
+	if done, err := r.stepGate(ctx, len(ro.Steps)+1); done { // the last step's gate holds the promotion
+		return err
 	}
 	return r.promote(ctx, func(ctx context.Context) error {
 		if err := r.setWeights(ctx, map[string]int{ro.To: 100}); err != nil {

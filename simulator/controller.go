@@ -82,20 +82,30 @@ type SwitchImpact struct {
 	NewFirstSecondFailed int
 }
 
-// Timings are the post-incident review's figures, in seconds (0 when
-// they do not apply).
+// TimingNames are the post-incident review's figures Timings may hold.
+var TimingNames = []string{"time_to_detect_s", "time_to_decide_s", "time_to_restore_s", "time_to_complete_s"}
+
+// Timings are the post-incident review's figures, in seconds; a figure
+// that does not apply (nothing was detected, decided or restored) is
+// absent, never 0, which would read as "instant".
 func (o *Outcome) Timings() map[string]float64 {
 	decided := o.DecidedAt
 	if decided.IsZero() {
 		decided = firstNonZero(o.MitigatedAt, o.RollbackStartedAt)
 	}
 	restored := firstNonZero(o.TrafficRestoredAt, o.MitigatedAt)
-	return map[string]float64{
-		"time_to_detect_s":   secondsSince(o.RegressionAt, o.DetectedAt),
-		"time_to_decide_s":   secondsSince(o.DetectedAt, decided),
-		"time_to_restore_s":  secondsSince(o.RegressionAt, restored),
-		"time_to_complete_s": secondsSince(o.RegressionAt, o.CompletedAt),
+	out := map[string]float64{}
+	for name, span := range map[string][2]time.Time{
+		"time_to_detect_s":   {o.RegressionAt, o.DetectedAt},
+		"time_to_decide_s":   {o.DetectedAt, decided},
+		"time_to_restore_s":  {o.RegressionAt, restored},
+		"time_to_complete_s": {o.RegressionAt, o.CompletedAt},
+	} {
+		if !span[0].IsZero() && !span[1].IsZero() {
+			out[name] = secondsSince(span[0], span[1])
+		}
 	}
+	return out
 }
 
 // StepRecord is one step as it happened.
@@ -129,6 +139,12 @@ type Controller struct {
 	BeforeStep func(ctx context.Context, index int) error
 	// Desk, when set, brings live decisions on gates and alerts (desk.go).
 	Desk *Desk
+	// IsError says which answers of the service count as errors (nil:
+	// 5xx and no answer; requests.go).
+	IsError func(record.Sample) bool
+	// ReadyTimeout bounds each deploy of the new version; past it the
+	// rollout rolls back with trigger not_ready (0: no bound; ready.go).
+	ReadyTimeout time.Duration
 }
 
 // Run executes the rollout until it is promoted, rolled back or ctx ends.
@@ -154,7 +170,9 @@ func (c *Controller) Run(ctx context.Context) (*Outcome, error) {
 	if strategy == nil {
 		strategy = (*run).steps
 	}
-	return out, strategy(r, ctx)
+	err := strategy(r, ctx)
+	r.unfinished(err) // ready.go
+	return out, err
 }
 
 // strategies is how each rollout strategy runs, one file each (a table,
@@ -247,6 +265,8 @@ type run struct {
 	evidenceFrom time.Time
 	fails        int
 
+	newUp      bool      // instances of the new version were deployed (ready.go)
+	newWeight  int       // the new version's last weight set
 	healthSeen time.Time // health events up to here have triggered already
 	mitigated  bool
 	alerted    *trigger // an alert without a scheduled decision was raised
@@ -284,6 +304,7 @@ func (r *run) setWeights(ctx context.Context, w map[string]int) error {
 	if err := r.Router.SetWeights(ctx, r.ro.Service, w); err != nil {
 		return fmt.Errorf("set weights of %s to %v: %w", r.ro.Service, w, err)
 	}
+	r.newWeight = w[r.ro.To]
 	return nil
 }
 
@@ -383,8 +404,13 @@ func (r *run) audit(end time.Time) {
 func (r *run) auditFields() map[string]any {
 	out := r.out
 	f := map[string]any{"strategy": out.Strategy, "bad_requests": out.BadRequests, "new_version_requests": out.NewRequests}
-	for k, v := range out.Timings() {
-		f[k] = v
+	t := out.Timings()
+	for _, k := range TimingNames {
+		if v, ok := t[k]; ok {
+			f[k] = v
+		} else {
+			f[k] = nil // did not happen: null, not 0
+		}
 	}
 	if out.Mitigation != "" {
 		f["mitigation"] = out.Mitigation

@@ -15,5 +15,5 @@ func (r *run) windowStats(q Query, p99 bool) WindowStats {
 	if c, ok := r.Observer.(Counter); ok {
 		return c.Stats(q, p99)
 	}
-	return stats(r.Observer.Samples(q))
+	return r.stats(r.Observer.Samples(q))
 }

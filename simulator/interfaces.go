@@ -104,6 +104,8 @@ type WindowStats struct {
 	Requests int
 	Errors   int
 	P99      time.Duration
+	// ClientErrors are 4xx answers not counted as errors (requests.go).
+	ClientErrors int
 }
 
 // ErrorRate is Errors/Requests (0 without requests).

@@ -42,7 +42,7 @@ func (r *run) look(w watchSpec) *trigger {
 	var fields map[string]any
 	if r.Events != nil {
 		fields = map[string]any{"step": w.step, "judge": a.Judge, "requests": ws.Requests, "errors": ws.Errors,
-			"error_rate": round4(ws.ErrorRate()), "p99_ms": float64(ws.P99.Microseconds()) / 1000,
+			"error_rate": round4(ws.ErrorRate()), "4xx": ws.ClientErrors, "p99_ms": float64(ws.P99.Microseconds()) / 1000,
 			"window_s": round4(now.Sub(from).Seconds())}
 		if w.canary.shadow {
 			fields["preview"] = true
@@ -59,6 +59,10 @@ func (r *run) look(w watchSpec) *trigger {
 		if a.MaxP99 > 0 && ws.P99 > a.MaxP99.D() {
 			reasons = append(reasons, fmt.Sprintf("p99 %s > %s", ws.P99.Round(time.Millisecond), a.MaxP99.D()))
 		}
+	}
+	if why := r.clientErrorShare(w, ws, from, now, fields); why != "" { // requests.go
+		guarded = true
+		reasons = append(reasons, why)
 	}
 	seqReject, seqJudged := false, false
 	if a.Judge == scenarios.JudgeSequential && w.baseline != "" {

@@ -40,6 +40,7 @@ type model struct {
 	cohorts   *Cohorts
 	deployErr error
 	flagErr   error
+	status    map[string]int16 // a version's answer instead of 200 (requests_test.go)
 	now       func() time.Time
 }
 
@@ -170,6 +171,9 @@ func (m *model) Samples(q Query) []record.Sample {
 			rate = m.offRate[version]
 		}
 		s := record.Sample{At: int64(at.Sub(m.t0)), LatencyUS: uint32(m.latency[version].Microseconds()), Status: 200}
+		if st := m.status[version]; st != 0 {
+			s.Status = st
+		}
 		if float64(hash(k, salt)>>11)/(1<<53) < rate {
 			s.Status = 500
 		}

@@ -48,13 +48,12 @@ func (r *run) rolling(ctx context.Context) error {
 				return err
 			}
 		}
-		if err := r.Fleet.Deploy(ctx, ro.Service, ro.To, b, ro.Env, ro.Args); err != nil {
+		if t, err := r.deploy(ctx, fmt.Sprintf("batch %d: %s", batch, ro.To), ro.To, b, ro.Env, ro.Args); t != nil || err != nil { // ready.go
 			r.endStep(rec, "failed")
-			if ctx.Err() != nil {
-				return ctx.Err()
+			if err != nil {
+				return err
 			}
-			return r.rollback(ctx, trigger{name: TriggerDeployFailed, why: fmt.Sprintf("batch %d: %s did not become ready: %v", batch, ro.To, err)},
-				func(ctx context.Context) error { return r.rollBackRolling(ctx, scaler, fc) })
+			return r.rollback(ctx, *t, func(ctx context.Context) error { return r.rollBackRolling(ctx, scaler, fc) })
 		}
 		fc.new += b
 		r2 := max(0, fc.old+fc.new-fc.n)

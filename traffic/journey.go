@@ -42,6 +42,14 @@ type Journeys struct {
 	wg     sync.WaitGroup
 	mu     sync.Mutex
 	stats  []JourneyStats
+	// ends are each journey's outcomes by start time, for gates that
+	// judge a window of the run (Since).
+	ends [][]journeyEnd
+}
+
+type journeyEnd struct {
+	started time.Time
+	ok      bool
 }
 
 // StartJourneys starts every journey against url for duration; each
@@ -49,7 +57,7 @@ type Journeys struct {
 func StartJourneys(ctx context.Context, url string, js []Journey, duration, timeout time.Duration) *Journeys {
 	client := &http.Client{Timeout: timeout, Transport: &http.Transport{Proxy: nil, MaxIdleConnsPerHost: 64},
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	r := &Journeys{client: client, stats: make([]JourneyStats, len(js))}
+	r := &Journeys{client: client, stats: make([]JourneyStats, len(js)), ends: make([][]journeyEnd, len(js))}
 	base := strings.TrimSuffix(url, "/")
 	start := time.Now()
 	for i, j := range js {
@@ -64,8 +72,9 @@ func StartJourneys(ctx context.Context, url string, js []Journey, duration, time
 					return
 				}
 				runs.Go(func() {
+					began := time.Now()
 					if failure, counted := walk(ctx, client, base, j); counted {
-						r.done(i, failure)
+						r.done(i, began, failure)
 					}
 				})
 			}
@@ -114,9 +123,10 @@ func walk(ctx context.Context, c *http.Client, base string, j Journey) (failure 
 	return "", true
 }
 
-func (r *Journeys) done(i int, failure string) {
+func (r *Journeys) done(i int, began time.Time, failure string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	r.ends[i] = append(r.ends[i], journeyEnd{started: began, ok: failure == ""})
 	st := &r.stats[i]
 	st.Done++
 	if failure == "" {
@@ -133,4 +143,25 @@ func (r *Journeys) Wait() []JourneyStats {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return append([]JourneyStats(nil), r.stats...)
+}
+
+// Since counts the journeys called name that started at or after from and
+// have ended so far, and how many of them succeeded.
+func (r *Journeys) Since(name string, from time.Time) (done, succeeded int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for i, st := range r.stats {
+		if st.Name != name {
+			continue
+		}
+		for _, e := range r.ends[i] {
+			if !e.started.Before(from) {
+				done++
+				if e.ok {
+					succeeded++
+				}
+			}
+		}
+	}
+	return done, succeeded
 }

@@ -67,3 +67,31 @@ func TestJourneysCutByTheEndAreNotCounted(t *testing.T) {
 	assert.Zero(t, stats[0].Done)
 	srv.CloseClientConnections()
 }
+
+// Since counts the journeys started in a window: a server that breaks
+// halfway through fails exactly the journeys started after it broke.
+func TestJourneysSince(t *testing.T) {
+	var broken atomic.Bool
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if broken.Load() {
+			w.WriteHeader(http.StatusBadGateway)
+		}
+	}))
+	defer srv.Close()
+	run := StartJourneys(context.Background(), srv.URL, []Journey{{Name: "browse", Rate: 20, Steps: []JourneyStep{{Path: "/"}}}}, time.Second, 2*time.Second)
+	time.Sleep(525 * time.Millisecond) // between two starts (every 50 ms)
+	broken.Store(true)
+	mid := time.Now()
+	stats := run.Wait()
+	done, ok := run.Since("browse", mid)
+	require.Equal(t, 20, stats[0].Done)
+	assert.Equal(t, 0, ok, "every journey started after the break failed")
+	failed := stats[0].Done - stats[0].Succeeded
+	assert.True(t, done <= failed && done >= failed-1, "the failures are the journeys since (one may have been in flight at the break): %d of %d", done, failed)
+	assert.Greater(t, done, 5)
+	all, allOK := run.Since("browse", time.Time{})
+	assert.Equal(t, 20, all)
+	assert.Equal(t, stats[0].Succeeded, allOK)
+	none, _ := run.Since("other", time.Time{})
+	assert.Zero(t, none)
+}

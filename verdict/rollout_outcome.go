@@ -9,9 +9,15 @@ import (
 // rolled_back, ...).
 func rolloutOutcome(ev *Evidence, e *scenarios.Expectation, x *reports.Expectation, _ *Findings) {
 	ro := ev.Rollout
-	x.Threshold, x.Observed = e.Outcome, ro.Outcome
+	x.Threshold, x.Observed = e.Outcome, orText(ro.Outcome, reports.None)
 	x.Passed = ro.Outcome == e.Outcome
-	if ro.Trigger != "" {
+	switch {
+	case ro.Outcome == reports.Unfinished:
+		// Not "nothing happened": the new version was live when the run
+		// ended without a promotion or a rollback.
+		x.Detail = "the rollout was cut short while " + orText(ro.To, "the new version") +
+			" still held traffic or instances (no promotion, no rollback); see the rollout_unfinished event"
+	case ro.Trigger != "":
 		x.Detail = "trigger: " + ro.Trigger
 	}
 }

@@ -66,6 +66,7 @@ hold. It ends with a readiness report and an exit code:
 	// One line per command, each in its own file.
 	root.AddCommand(newRunCmd(), newValidateCmd(), newPlanCmd(), newCleanCmd(), newFixtureCmd(), newReportCmd())
 	root.AddCommand(newDecisionCmds()...) // decide.go: approve, reject, decide
+	root.AddCommand(newAckCmd())          // ack.go: a game day's acknowledgements
 	root.AddCommand(newImagesCmd(), newDataplaneCmd(), newReaperCmd())
 	root.AddCommand(newPowerCmd())
 	root.AddCommand(newHistoryCmd(), newGateCmd(), newAuditCmd()) // history.go

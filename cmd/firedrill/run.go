@@ -29,7 +29,8 @@ faults, checks its expectations and writes result.json, events.jsonl, the report
 instance logs to out/<scenario>-<UTC timestamp>/ (or --out). Ctrl-C or SIGTERM reverts the
 faults, stops everything, writes the partial result marked interrupted and exits 130.
 While a rollout runs, its gates and alerts take live decisions from another terminal:
-firedrill approve|reject|decide RUN (see --control).`,
+firedrill approve|reject|decide RUN (see --control); responders acknowledge a game day's
+injects with firedrill ack RUN.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			sc, err := loadScenario(cmd.Context(), args[0], runtime) // load.go: exit 2, or 130 on a signal
@@ -89,21 +90,22 @@ firedrill approve|reject|decide RUN (see --control).`,
 	cmd.Flags().Int64Var(&seed, "seed", 0, "seed for every random choice (default: the scenario's)")
 	cmd.Flags().StringVar(&report, "report", "", "report formats besides result.json: html,md,junit (default all)")
 	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "no progress output, only the summary")
-	cmd.Flags().BoolVar(&control, "control", true, "serve live decisions on 127.0.0.1 while a rollout runs (firedrill approve|reject|decide RUN)")
+	cmd.Flags().BoolVar(&control, "control", true, "serve live decisions on 127.0.0.1 while a rollout or faults run (firedrill approve|reject|decide|ack RUN)")
 	cmd.Flags().StringVar(&historySpec, "history", "", historyFlagHelp)
 	cmd.Flags().StringVar(&listen, "listen", "", "serve the run's Prometheus metrics on this loopback address while it runs, e.g. 127.0.0.1:9464")
 	return cmd
 }
 
 func newValidateCmd() *cobra.Command {
-	return &cobra.Command{
+	var runtime string
+	cmd := &cobra.Command{
 		Use:   "validate SCENARIO.yaml...",
 		Short: "Check scenario files without starting anything",
 		Args:  cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			bad := 0
 			for _, f := range args {
-				sc, err := loadScenario(cmd.Context(), f, "")
+				sc, err := loadScenario(cmd.Context(), f, runtime)
 				if err != nil {
 					if ee := (*exitError)(nil); errors.As(err, &ee) && ee.code == firedrill.ExitInterrupted {
 						return err
@@ -124,4 +126,7 @@ func newValidateCmd() *cobra.Command {
 			return nil
 		},
 	}
+	// Validate for the runtime that will run it (issue 19): some services run on one only.
+	cmd.Flags().StringVar(&runtime, "runtime", "", "validate for this runtime (local|docker; default: the file's runtime)")
+	return cmd
 }

@@ -59,9 +59,9 @@ type decisionReply struct {
 	Error   string `json:"error,omitempty"`
 }
 
-// Serve serves desk until the returned stop is called; stop also
-// removes the announcement.
-func Serve(desk *simulator.Desk, info Info) (stop func(), err error) {
+// Serve serves desk, and acknowledgements to ack (ack.go; nil: none),
+// until the returned stop is called; stop also removes the announcement.
+func Serve(desk *simulator.Desk, info Info, ack AckFunc) (stop func(), err error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, fmt.Errorf("control endpoint: %w", err)
@@ -101,6 +101,7 @@ func Serve(desk *simulator.Desk, info Info) (stop func(), err error) {
 			replyJSON(w, http.StatusBadRequest, decisionReply{Error: err.Error()})
 		}
 	})
+	mux.HandleFunc("POST /v1/acks", ackHandler(ack, info.Token))
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	go func() { _ = srv.Serve(ln) }()
 
@@ -176,7 +177,7 @@ func scan() (live []Info, gone []string) {
 func Find(ref string) (Info, error) {
 	runs := LiveRuns()
 	if len(runs) == 0 {
-		return Info{}, errors.New("no live run with a rollout on this machine (runs announce themselves in " + Dir() + " while they last)")
+		return Info{}, errors.New("no live run with a rollout or faults on this machine (runs announce themselves in " + Dir() + " while they last)")
 	}
 	var ids []string
 	for _, r := range runs {

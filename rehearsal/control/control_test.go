@@ -23,7 +23,7 @@ import (
 // are applied are shown end to end by TestLiveApprovalThroughCLI.)
 func TestControlEndpoint(t *testing.T) {
 	id := "test" + randomID()
-	stop, err := Serve(simulator.NewDesk(), Info{RunID: id, Scenario: "s", OutDir: t.TempDir(), Started: time.Now()})
+	stop, err := Serve(simulator.NewDesk(), Info{RunID: id, Scenario: "s", OutDir: t.TempDir(), Started: time.Now()}, nil)
 	require.NoError(t, err)
 	defer stop()
 	info, err := Find(id)

@@ -58,7 +58,7 @@ func RunTrial(ctx context.Context, top *Topology, seed uint64) (Trial, error) {
 	}
 	w.fill(int((top.Duration + bucket - 1) / bucket)) // the rest of the traffic
 	tr := Trial{Outcome: out.Result, Trigger: out.Trigger, BadRequests: out.BadRequests, NewRequests: out.NewRequests}
-	if tr.Outcome == simulator.None {
+	if tr.Outcome == simulator.None || tr.Outcome == simulator.Unfinished { // cut short by the end of traffic
 		tr.Outcome = Aborted
 		if !out.RegressionAt.IsZero() { // the new version kept serving until traffic ended
 			s := w.Stats(simulator.Query{Service: top.Service, Version: top.To, From: out.RegressionAt, To: w.clock.end}, false)

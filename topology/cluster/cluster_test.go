@@ -137,9 +137,16 @@ func (f fakeDP) WaitHealthy(ctx context.Context, service, instance string) error
 			return ctx.Err()
 		}
 	}
+	if in.behaviour == "slow" {
+		select {
+		case <-time.After(300 * time.Millisecond):
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
 	if in.behaviour == "never-healthy" || in.behaviour == "exits" {
 		<-ctx.Done()
-		return ctx.Err()
+		return &router.NotHealthyError{Service: service, Backend: instance, LastCheck: "GET /healthz: status 503", Err: ctx.Err()}
 	}
 	f.log("healthy %s", instance)
 	return nil
@@ -229,7 +236,7 @@ func up(t *testing.T, f *fakeRuntime, sc *scenarios.Scenario, opts topology.Opti
 	return rt, tp.(*Cluster)
 }
 
-func TestUpWiresEveryServiceBeforeAnyInstanceAndStartsByLevel(t *testing.T) {
+func TestUpWiresEveryServiceBeforeAnyInstanceAndStartsAfterDependencies(t *testing.T) {
 	f := newFakeRuntime()
 	var mu sync.Mutex
 	var progress []string
@@ -245,10 +252,10 @@ func TestUpWiresEveryServiceBeforeAnyInstanceAndStartsByLevel(t *testing.T) {
 	assert.ElementsMatch(t, []string{"edge api__db", "edge gw__api", "edge gw__auth"}, f.callsLike("edge "))
 	assert.Less(t, f.index("edge gw__auth"), f.index("launch db-v1-0"), "every edge exists before the first instance")
 
-	// Level by level: db and auth, then api, then gw; each service gets its
-	// weights once its instances are healthy.
+	// Each service after its own dependencies: db before api, api and auth
+	// before gw; each service gets its weights once its instances are healthy.
 	for _, before := range [][2]string{
-		{"healthy db-v1-0", "launch api-v1-0"}, {"healthy auth-v1-0", "launch api-v1-0"},
+		{"healthy db-v1-0", "launch api-v1-0"}, {"healthy auth-v1-0", "launch gw-v1-0"},
 		{"healthy api-v1-0", "launch gw-v1-0"}, {"healthy api-v1-1", "launch gw-v1-0"},
 		{"backend+ db db-v1-0", "healthy db-v1-0"},
 		{"healthy api-v1-1", "weights api map[v1:100]"},
@@ -463,4 +470,40 @@ func TestOpLockGivesUpWithItsContext(t *testing.T) {
 	assert.ErrorContains(t, err, "instance a: busy with another operation")
 	l.Unlock()
 	require.NoError(t, l.Lock(context.Background(), "a"), "free again")
+}
+
+// A deploy cut by its caller's deadline (a rollout's ready_timeout) names
+// the instance and its last health answer, and leaves nothing behind.
+func TestDeployPastItsDeadlineSaysWhichInstanceWasNotReady(t *testing.T) {
+	f := newFakeRuntime()
+	f.behave = func(name string) string {
+		if name == "db-v2-0" {
+			return "never-healthy"
+		}
+		return ""
+	}
+	_, c := up(t, f, chain(), topology.Options{})
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	err := c.Deploy(ctx, "db", topology.Deployment{Version: "v2", Replicas: 1})
+	nr, ok := errors.AsType[*NotReadyError](err)
+	require.True(t, ok, "%v", err)
+	assert.Equal(t, "db-v2-0", nr.Instance)
+	assert.Equal(t, "GET /healthz: status 503", nr.LastHealth)
+	assert.Empty(t, c.Instances("db", "v2"))
+}
+
+// A service starts as soon as its own dependencies are ready, not when a
+// slow service of the same dependency level is.
+func TestServiceDoesNotWaitForUnrelatedSlowService(t *testing.T) {
+	f := newFakeRuntime()
+	f.behave = func(name string) string {
+		if name == "auth-v1-0" {
+			return "slow"
+		}
+		return ""
+	}
+	up(t, f, chain(), topology.Options{})
+	assert.Less(t, f.index("healthy api-v1-0"), f.index("healthy auth-v1-0"), "api (after db) did not wait for auth")
+	assert.Less(t, f.index("healthy auth-v1-0"), f.index("launch gw-v1-0"), "gw waited for auth, its dependency")
 }

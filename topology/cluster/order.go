@@ -77,7 +77,9 @@ func DependencyOrder(sc *scenarios.Scenario) ([]*scenarios.Service, error) {
 }
 
 // Levels groups services (in dependency order) so that each group depends
-// only on earlier groups: the services of a level can start together.
+// only on earlier groups: their count is the number of health waits a
+// start-up makes one after another (services start as soon as their own
+// dependencies are ready; see startAll).
 func Levels(order []*Service) [][]*Service {
 	level := map[string]int{}
 	var out [][]*Service

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -86,9 +87,10 @@ func (c *Cluster) dependency(ctx context.Context, s *Service, d string) (string,
 	return addr, nil
 }
 
-// startAll starts every service's instances, dependencies first; the
-// services of one level start together. A service gets all its traffic on
-// its version once its instances are healthy.
+// startAll starts every service's instances, each as soon as the services
+// it depends on are ready (not level by level: a service waits for its own
+// dependencies only). A service gets all its traffic on its version once
+// its instances are healthy. The first failure stops the other starts.
 func (c *Cluster) startAll(ctx context.Context) error {
 	order := c.Services()
 	total := 0
@@ -101,24 +103,55 @@ func (c *Cluster) startAll(ctx context.Context) error {
 			c.opts.Progress(in.Service(), in.Name(), int(healthy.Add(1)), total)
 		}
 	}
-	for _, level := range Levels(order) {
-		errs := make([]error, len(level))
-		var wg sync.WaitGroup
-		for i, s := range level {
-			wg.Go(func() {
-				v := s.Spec.Version
-				errs[i] = c.startInstances(ctx, s, topology.Deployment{Version: v, Replicas: Replicas(s.Spec.Replicas)}, progress)
-				if errs[i] == nil {
-					if err := c.SetWeights(ctx, s.Name(), map[string]int{v: 100}); err != nil {
-						errs[i] = fmt.Errorf("service %s: %w", s.Name(), err)
-					}
-				}
-			})
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	ready := make(map[string]chan struct{}, len(order))
+	for _, s := range order {
+		ready[s.Name()] = make(chan struct{})
+	}
+	errs := make([]error, len(order))
+	var wg sync.WaitGroup
+	for i, s := range order {
+		wg.Go(func() {
+			if errs[i] = c.waitDeps(ctx, s, ready); errs[i] == nil {
+				errs[i] = c.startService(ctx, s, progress)
+			}
+			if errs[i] != nil {
+				cancel()
+				return
+			}
+			close(ready[s.Name()])
+		})
+	}
+	wg.Wait()
+	return firstError(errs)
+}
+
+// waitDeps waits until every service s depends on is ready (databases are
+// up before the topology).
+func (c *Cluster) waitDeps(ctx context.Context, s *Service, ready map[string]chan struct{}) error {
+	for _, d := range s.Spec.DependsOn {
+		ch, ok := ready[d]
+		if !ok {
+			continue
 		}
-		wg.Wait()
-		if err := firstError(errs); err != nil {
-			return err
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return fmt.Errorf("service %s: not started, %s did not start: %w", s.Name(), d, ctx.Err())
 		}
+	}
+	return nil
+}
+
+// startService starts s's instances and routes all its traffic to them.
+func (c *Cluster) startService(ctx context.Context, s *Service, progress func(Instance)) error {
+	v := s.Spec.Version
+	if err := c.startInstances(ctx, s, topology.Deployment{Version: v, Replicas: Replicas(s.Spec.Replicas)}, progress); err != nil {
+		return err
+	}
+	if err := c.SetWeights(ctx, s.Name(), map[string]int{v: 100}); err != nil {
+		return fmt.Errorf("service %s: %w", s.Name(), err)
 	}
 	return nil
 }
@@ -195,6 +228,9 @@ func (c *Cluster) launch(ctx context.Context, s *Service, in Instance) error {
 	defer cancel()
 	exited := in.Exited() // before Launch: it may exit before Launch returns
 	if err := in.Launch(lctx); err != nil {
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			return notReady(s, in, err)
+		}
 		return err
 	}
 	if err := c.dp.AddBackend(lctx, s.Name(), router.Backend{Name: in.Name(), Version: in.Version(), Addr: in.Addr()}); err != nil {
@@ -217,10 +253,51 @@ func (c *Cluster) launch(ctx context.Context, s *Service, in Instance) error {
 		return in.Failed(lctx, nil)
 	case context.Cause(lctx) == errStartTimeout:
 		return in.Failed(lctx, fmt.Errorf("not healthy within %s (start_timeout): %w", timeout, err))
+	case errors.Is(ctx.Err(), context.DeadlineExceeded):
+		return notReady(s, in, err)
 	case ctx.Err() != nil:
 		return fmt.Errorf("service %s: instance %s: start interrupted: %w", s.Name(), in.Name(), ctx.Err())
 	}
 	return in.Failed(lctx, err)
+}
+
+// NotReadyError is an instance that was not ready when its caller's
+// deadline passed (a rollout's ready_timeout), with its last health answer.
+type NotReadyError struct {
+	Service, Instance string
+	// LastHealth is the last health check's answer, or what the instance
+	// was still doing.
+	LastHealth string
+	Err        error
+}
+
+func (e *NotReadyError) Error() string {
+	return fmt.Sprintf("service %s: instance %s not ready in time (last health check: %s): %v", e.Service, e.Instance, e.LastHealth, e.Err)
+}
+
+func (e *NotReadyError) Unwrap() error { return e.Err }
+
+// NotReadyInstance names the instance and its last health answer (the
+// rollout controller reads it through an interface of its own).
+func (e *NotReadyError) NotReadyInstance() (instance, lastHealth string) {
+	return e.Instance, e.LastHealth
+}
+
+func notReady(s *Service, in Instance, err error) error {
+	last := "still starting: no health check ran yet"
+	if err != nil {
+		// The runtime's own start-up checks (docker: a container's wait
+		// strategies) were still running: say what they last said.
+		first, _, _ := strings.Cut(err.Error(), "\n")
+		last = "still starting: " + first
+	}
+	if nh, ok := errors.AsType[*router.NotHealthyError](err); ok {
+		last = nh.LastCheck
+		if last == "" {
+			last = "no check finished yet"
+		}
+	}
+	return &NotReadyError{Service: s.Name(), Instance: in.Name(), LastHealth: last, Err: err}
 }
 
 func isClosed(ch <-chan struct{}) bool {

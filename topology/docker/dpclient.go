@@ -71,7 +71,7 @@ func (c *dpClient) wire(sc *scenarios.Scenario, toxiURL string, urls map[string]
 // AddRouter creates s's router on its port inside the data plane and
 // returns its published URL.
 func (c *dpClient) AddRouter(ctx context.Context, s *cluster.Service) (string, error) {
-	seed := c.sc.Seed*1_000_003 + int64(s.Index) // distinct per service, fixed by the seed
+	seed := cluster.RouterSeed(c.sc.Seed, s.Index) // distinct per service, fixed by the run's seed
 	if _, err := c.createRouter(ctx, s.Name(), fmt.Sprintf("0.0.0.0:%d", routerPort(s)), s.Health, seed); err != nil {
 		return "", err
 	}
@@ -194,7 +194,22 @@ func (c *dpClient) removeBackend(ctx context.Context, service, name string, drai
 }
 
 func (c *dpClient) WaitHealthy(ctx context.Context, service, name string) error {
-	return c.do(ctx, http.MethodPost, svcPath(service, "backends", name, "healthy"), nil, nil)
+	err := c.do(ctx, http.MethodPost, svcPath(service, "backends", name, "healthy"), nil, nil)
+	if err == nil || ctx.Err() == nil {
+		return err
+	}
+	// The wait was cut on this side: ask for the last check's answer, as
+	// the local runtime's router says it (a rollout's not_ready event).
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+	defer cancel()
+	bs, _ := c.backends(sctx, service)
+	nh := &router.NotHealthyError{Service: service, Backend: name, Err: ctx.Err()}
+	for _, b := range bs {
+		if b.Name == name {
+			nh.Addr, nh.LastCheck = b.Addr, b.LastError
+		}
+	}
+	return nh
 }
 
 func (c *dpClient) backends(ctx context.Context, service string) ([]router.BackendStatus, error) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"strings"
 	"sync"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/api/types/network"
 	"github.com/moby/moby/client"
+	"github.com/testcontainers/testcontainers-go"
 	"github.com/testcontainers/testcontainers-go/wait"
 
 	"github.com/firedrill/firedrill/record"
@@ -117,8 +119,9 @@ func (in *instance) startupWait(timeout time.Duration) wait.Strategy {
 		if !strings.HasPrefix(path, "/") {
 			path = "/" + path
 		}
+		// Polled often: every dependent's start waits for this answer.
 		ws = append(ws, wait.ForHTTP(path).WithPort(fmt.Sprintf("%d/tcp", in.ls.Port)).WithForcedIPv4LocalHost().
-			WithStartupTimeout(timeout).WithPollInterval(100*time.Millisecond))
+			WithStartupTimeout(timeout).WithPollInterval(20*time.Millisecond))
 	}
 	switch len(ws) {
 	case 0:
@@ -153,6 +156,9 @@ func (in *instance) Launch(ctx context.Context) error {
 	if err != nil {
 		if ctx.Err() != nil && !errors.Is(ctx.Err(), context.DeadlineExceeded) {
 			return fmt.Errorf("service %s: instance %s: start interrupted: %w", in.service, in.name, ctx.Err())
+		}
+		if last := in.lastHealth(ctx, ctr); last != "" {
+			err = fmt.Errorf("%s (%w)", last, err)
 		}
 		return in.Failed(ctx, fmt.Errorf("start its container: %w", err))
 	}
@@ -434,4 +440,35 @@ func (in *instance) dieEvent(at time.Time, exitCode string) {
 	if unexpected {
 		in.event(cluster.EvInstanceExited, "exited on its own: exit code "+exitCode, map[string]any{"exit_code": exitCode})
 	}
+}
+
+// lastHealth asks a container that did not pass its start-up wait its
+// health path once, so that the error says what it answered ("GET
+// /healthz: status 503"), as the router's last check would; "" when it
+// has no HTTP health check or cannot be asked.
+func (in *instance) lastHealth(ctx context.Context, ctr testcontainers.Container) string {
+	h := in.svc.Health
+	if ctr == nil || h.HTTP == "" || h.TCP {
+		return ""
+	}
+	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+	defer cancel()
+	addr, err := hostAddr(pctx, ctr, in.ls.Port)
+	if err != nil {
+		return ""
+	}
+	path := h.HTTP
+	if !strings.HasPrefix(path, "/") {
+		path = "/" + path
+	}
+	req, err := http.NewRequestWithContext(pctx, http.MethodGet, "http://"+addr+path, nil)
+	if err != nil {
+		return ""
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Sprintf("GET %s: %v", path, err)
+	}
+	_ = resp.Body.Close()
+	return fmt.Sprintf("GET %s: status %d", path, resp.StatusCode)
 }

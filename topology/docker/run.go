@@ -317,6 +317,9 @@ func (t *run) Instance(s *cluster.Service, d topology.Deployment, index int) (cl
 	if err != nil {
 		return nil, fmt.Errorf("service %s: instance %s: %w", s.Name(), name, err)
 	}
+	if _, own := ls.Env[cluster.SeedEnv]; s.Spec.Fixture != "" && !own { // the run's seed, as on the local runtime
+		ls.Env[cluster.SeedEnv] = strconv.FormatInt(cluster.InstanceSeed(t.sc.Seed, name), 10)
+	}
 	in := &instance{
 		t: t, svc: s, cs: cs, service: s.Name(), version: d.Version, index: index, name: name,
 		alias: alias, addr: fmt.Sprintf("%s:%d", alias, ls.Port), ls: ls,

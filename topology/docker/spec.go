@@ -60,7 +60,7 @@ type launchSpec struct {
 // and dependencies at dataplane:<edge proxy port>.
 func launch(spec *scenarios.Service, cs ContainerSpec, d topology.Deployment, runID, instance, fdImage string, deps map[string]string, dbs map[string]bool) (launchSpec, error) {
 	ls := launchSpec{Port: cs.Port, Env: map[string]string{}}
-	data := scenarios.TemplateData{Port: ls.Port, Host: "0.0.0.0", Service: spec.Name, Version: d.Version, Instance: instance}
+	data := scenarios.TemplateData{Port: ls.Port, Host: "0.0.0.0", Service: spec.Name, Version: d.Version, Instance: instance, Index: index(instance)}
 	dep := func(name string) string { return deps[name] }
 	render := func(list []string) ([]string, error) {
 		if len(list) == 0 {
@@ -137,4 +137,10 @@ func dnsName(s string) string {
 		s = s[:63]
 	}
 	return s
+}
+
+// index is an instance's number, the suffix of its name (service-version-N).
+func index(instance string) int {
+	n, _ := strconv.Atoi(instance[strings.LastIndex(instance, "-")+1:])
+	return n
 }

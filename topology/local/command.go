@@ -42,8 +42,13 @@ func (l *launcher) Instance(s *cluster.Service, d topology.Deployment, index int
 func (l *launcher) command(s *cluster.Service, d topology.Deployment, in *instance) (argv, env []string, err error) {
 	spec := s.Spec
 	r := &renderer{
-		data: scenarios.TemplateData{Port: in.port, Host: "127.0.0.1", Service: spec.Name, Version: d.Version, Instance: in.name},
+		data: scenarios.TemplateData{Port: in.port, Host: "127.0.0.1", Service: spec.Name, Version: d.Version, Instance: in.name, Index: in.index},
 		deps: s.Deps,
+	}
+	if spec.Config != "" {
+		if err := l.writeConfig(r, spec.Config, in.name); err != nil {
+			return nil, nil, err
+		}
 	}
 	switch {
 	case spec.Fixture != "":
@@ -78,6 +83,9 @@ func (l *launcher) command(s *cluster.Service, d topology.Deployment, in *instan
 	}
 	// Later entries win (os/exec keeps the last value of a key).
 	env = os.Environ()
+	if spec.Fixture != "" && l.sc != nil { // the run's seed, unless the service's env or --seed says otherwise
+		env = append(env, fmt.Sprintf("%s=%d", cluster.SeedEnv, cluster.InstanceSeed(l.sc.Seed, in.name)))
+	}
 	for _, e := range []map[string]string{spec.Env, d.Env} {
 		kv, err := r.renderEnv(e)
 		if err != nil {
@@ -106,4 +114,23 @@ func (l *launcher) event(kind string, in *instance, msg string, fields map[strin
 	fields["version"] = in.version
 	fields["addr"] = in.addr
 	l.opts.Events.Add(record.Event{Kind: kind, Service: in.service, Target: in.name, Message: msg, Fields: fields})
+}
+
+// writeConfig renders a service's config: template into the instance's own
+// directory (beside its log), so that {{.Config}} and {{.Dir}} can name it
+// in the command.
+func (l *launcher) writeConfig(r *renderer, text, name string) error {
+	dir := filepath.Join(l.logDir, name)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return &InfraError{Service: r.data.Service, Err: fmt.Errorf("create the instance directory %s: %w", dir, err)}
+	}
+	r.data.Dir, r.data.Config = dir, filepath.Join(dir, "config")
+	body, err := r.render(text)
+	if err != nil {
+		return fmt.Errorf("config: %w", err)
+	}
+	if err := os.WriteFile(r.data.Config, []byte(body), 0o644); err != nil {
+		return &InfraError{Service: r.data.Service, Err: fmt.Errorf("write %s: %w", r.data.Config, err)}
+	}
+	return nil
 }

@@ -53,7 +53,7 @@ func (d *dataplane) AddRouter(_ context.Context, s *cluster.Service) (string, er
 		Health:   h,
 		Recorder: d.opts.Recorder,
 		Events:   d.opts.Events,
-		Seed:     d.sc.Seed*1_000_003 + int64(s.Index), // distinct per service, fixed by the seed
+		Seed:     cluster.RouterSeed(d.sc.Seed, s.Index), // distinct per service, fixed by the run's seed
 		Ejection: router.Ejection{ConsecutiveErrors: h.EjectAfter, BaseTime: h.EjectFor.D(), MaxPercent: h.EjectMaxPercent},
 	})
 	d.mu.Lock()

@@ -112,3 +112,24 @@ func TestInfraErrorFormat(t *testing.T) {
 		`  command: sh -c 'echo '\''hi'\''; exit 2'`+"\n"+
 		"  last lines of "+log+":\n    a\n    b", e.Error())
 }
+
+// A command service's config: is rendered into the instance's own
+// directory before it starts; the command names it with {{.Config}}, and
+// {{.Instance}} is the name, {{.Index}} the number.
+func TestConfigFileAndInstanceTemplates(t *testing.T) {
+	l := &launcher{opts: topology.Options{RunID: "run-1"}, logDir: t.TempDir()}
+	s := &cluster.Service{
+		Spec: &scenarios.Service{Name: "web", DependsOn: []string{"app"},
+			Command: []string{"nginx", "-c", "{{.Config}}", "-g", "# {{.Instance}} {{.Index}}"},
+			Config:  "listen {{.Host}}:{{.Port}};\nproxy_pass {{depurl \"app\"}};\npid {{.Dir}}/nginx.pid;\n"},
+		Deps: map[string]string{"app": "127.0.0.1:1111"},
+	}
+	in := &instance{name: "web-v1-2", index: 2, port: 4242}
+	argv, _, err := l.command(s, topology.Deployment{Version: "v1"}, in)
+	require.NoError(t, err)
+	dir := filepath.Join(l.logDir, "web-v1-2")
+	assert.Equal(t, []string{"nginx", "-c", filepath.Join(dir, "config"), "-g", "# web-v1-2 2"}, argv)
+	body, err := os.ReadFile(filepath.Join(dir, "config"))
+	require.NoError(t, err)
+	assert.Equal(t, "listen 127.0.0.1:4242;\nproxy_pass http://127.0.0.1:1111;\npid "+dir+"/nginx.pid;\n", string(body))
+}

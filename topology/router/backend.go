@@ -132,14 +132,29 @@ func (r *Router) WaitHealthy(ctx context.Context, name string) error {
 			r.mu.Lock()
 			last := b.lastErr
 			r.mu.Unlock()
-			if last == "" {
-				last = "no check finished yet"
-			}
-			return fmt.Errorf("router %s: %s at %s did not become healthy (last check: %s): %w; check the instance's log and its health settings",
-				r.cfg.Service, name, b.Addr, last, ctx.Err())
+			return &NotHealthyError{Service: r.cfg.Service, Backend: name, Addr: b.Addr, LastCheck: last, Err: ctx.Err()}
 		}
 	}
 }
+
+// NotHealthyError is a backend that was not healthy when the wait for it
+// ended; LastCheck is its last health check's answer ("" before any).
+type NotHealthyError struct {
+	Service, Backend, Addr string
+	LastCheck              string
+	Err                    error
+}
+
+func (e *NotHealthyError) Error() string {
+	last := e.LastCheck
+	if last == "" {
+		last = "no check finished yet"
+	}
+	return fmt.Sprintf("router %s: %s at %s did not become healthy (last check: %s): %v; check the instance's log and its health settings",
+		e.Service, e.Backend, e.Addr, last, e.Err)
+}
+
+func (e *NotHealthyError) Unwrap() error { return e.Err }
 
 // Remove stops sending new requests to the backend called name, waits for
 // its in-flight requests to finish (until ctx ends) and stops its health

@@ -50,15 +50,23 @@ func newHealthSpec(h scenarios.Health) healthSpec {
 	return s
 }
 
-// healthLoop checks b at once and then every interval until ctx ends. A
-// check that hangs (a paused process) fails by its timeout.
+// FirstRetry is the first pause between the checks of a backend that was
+// never healthy yet; it doubles up to the interval. A process just started
+// is seldom listening at the first check, and waiting a whole interval
+// for the second one would make every start-up (and every deploy) last an
+// interval per dependency level.
+const FirstRetry = 10 * time.Millisecond
+
+// healthLoop checks b at once and then every interval until ctx ends
+// (after a failed check of a b that was never healthy: after FirstRetry,
+// doubling up to the interval). A check that hangs (a paused process) fails by its timeout.
 func (r *Router) healthLoop(ctx context.Context, b *backend) {
 	defer r.wg.Done()
 	defer close(b.done)
-	t := time.NewTicker(r.health.interval)
-	defer t.Stop()
 	var ok, fail int
+	retry, everHealthy := FirstRetry, false
 	for {
+		started := time.Now()
 		err := r.check(ctx, b)
 		if ctx.Err() != nil {
 			return
@@ -69,10 +77,19 @@ func (r *Router) healthLoop(ctx context.Context, b *backend) {
 			ok, fail = 0, fail+1
 		}
 		r.healthResult(b, err, ok, fail)
+		wait := r.health.interval
+		if !everHealthy {
+			r.mu.Lock()
+			everHealthy = b.healthy
+			r.mu.Unlock()
+			if !everHealthy && err != nil && retry < wait { // passes keep the interval: healthy_after means apart
+				wait, retry = retry, 2*retry
+			}
+		}
 		select {
 		case <-ctx.Done():
 			return
-		case <-t.C:
+		case <-time.After(max(0, wait-time.Since(started))):
 		}
 	}
 }

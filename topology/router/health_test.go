@@ -2,6 +2,7 @@ package router
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"testing"
 	"time"
@@ -111,4 +112,40 @@ func TestHealthDefaults(t *testing.T) {
 	assert.Equal(t, healthSpec{path: "/ready", interval: DefaultInterval, timeout: DefaultCheckTimeout,
 		unhealthyAfter: DefaultUnhealthyAfter, healthyAfter: DefaultHealthyAfter}, s)
 	assert.Equal(t, "", newHealthSpec(scenarios.Health{}).path, "no path: TCP check")
+}
+
+// A backend that is not answering yet when it is added (a process just
+// started) is checked again after a short backoff, not a whole interval:
+// with a 30 s interval, it is healthy long before the second interval
+// check would have run. Once healthy, failures wait for the interval.
+func TestFirstChecksBackOffShortly(t *testing.T) {
+	hc := fastHealth
+	hc.Interval = scenarios.Duration(30 * time.Second)
+	h := newHarness(t, Config{Health: hc})
+	a := newInstance(t, "a", "v1")
+	a.health.Store(http.StatusServiceUnavailable)
+	h.r.Add(a.backend())
+	time.Sleep(50 * time.Millisecond) // a few failed checks
+	a.health.Store(http.StatusOK)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	require.NoError(t, h.r.WaitHealthy(ctx, "a"), "healthy after the short backoff, not after the 30 s interval")
+	assert.Equal(t, 1, h.countEvents(record.EvInstanceHealthy, "a"))
+}
+
+// A wait that ends names the backend's last health answer (a rollout's
+// not_ready event).
+func TestWaitHealthySaysTheLastAnswer(t *testing.T) {
+	h := newHarness(t, Config{})
+	a := newInstance(t, "a", "v1")
+	a.health.Store(http.StatusServiceUnavailable)
+	h.r.Add(a.backend())
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	err := h.r.WaitHealthy(ctx, "a")
+	nh, ok := errors.AsType[*NotHealthyError](err)
+	require.True(t, ok, "%v", err)
+	assert.Equal(t, "a", nh.Backend)
+	assert.Contains(t, nh.LastCheck, "status 503")
+	assert.ErrorIs(t, err, context.DeadlineExceeded)
 }
