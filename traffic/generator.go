@@ -45,6 +45,7 @@ type Generator struct {
 	cfg    Config
 	rec    *record.Recorder
 	client *http.Client
+	lean   *leanClient     // lean.go; nil: every request through client
 	reqs   []*http.Request // one template per path
 	header []headerField   // fixed headers, canonical keys
 	idPre  string          // X-Request-Id prefix, unique per generator
@@ -130,6 +131,7 @@ func Start(ctx context.Context, cfg Config, rec *record.Recorder) (*Generator, e
 		}
 		g.reqs = append(g.reqs, req)
 	}
+	g.lean = newLeanClient(cfg, g.reqs, g.header)
 
 	now := time.Now()
 	g.start = rec.Start()
@@ -159,6 +161,7 @@ func (g *Generator) Wait() Stats {
 		g.wg.Wait()
 		drained := time.Now()
 		g.client.CloseIdleConnections() // ends the transport's per-connection goroutines
+		g.lean.closeIdle()
 		s := Stats{
 			Sent:      g.sent.Load(),
 			Completed: g.completed.Load(),
@@ -317,9 +320,7 @@ func (g *Generator) do(j job) {
 		g.noteLag(time.Since(j.at))
 	}
 	ctx, cancel := context.WithTimeout(g.ctx, g.cfg.Timeout)
-	req := g.reqs[j.seq%uint64(len(g.reqs))].WithContext(ctx)
-	req.Header = g.headers(j.seq)
-	r := send(g.client, req, g.ctx)
+	r := g.send(ctx, j.seq) // lean.go
 	latency := time.Since(j.at)
 	cancel()
 	if j.warm {

@@ -17,6 +17,7 @@ type backend struct {
 	Backend
 	transport *http.Transport
 	proxy     *httputil.ReverseProxy
+	lean      *leanProxy    // lean.go: the common request, without ReverseProxy
 	stop      func()        // ends the health checks
 	done      chan struct{} // closed when the health checks ended
 
@@ -40,7 +41,7 @@ type backend struct {
 const drainPoll = 5 * time.Millisecond
 
 func (r *Router) newBackend(b Backend) *backend {
-	nb := &backend{Backend: b, done: make(chan struct{})}
+	nb := &backend{Backend: b, done: make(chan struct{}), lean: newLeanProxy(b)}
 	nb.transport = &http.Transport{
 		Proxy:       nil, // never an environment proxy: instances are local
 		DialContext: (&net.Dialer{KeepAlive: 30 * time.Second}).DialContext,
@@ -101,6 +102,7 @@ func (r *Router) Add(b Backend) {
 		old.draining.Store(true) // after the rebuild, as in Remove
 		old.stop()
 		old.transport.CloseIdleConnections()
+		old.lean.closeIdle()
 	}
 }
 
@@ -203,6 +205,7 @@ func (r *Router) Remove(ctx context.Context, name string) error {
 	r.rebuildLocked()
 	r.mu.Unlock()
 	b.transport.CloseIdleConnections()
+	b.lean.closeIdle()
 	return err
 }
 

@@ -35,7 +35,9 @@
 // # Proxying
 //
 // Each backend has its own httputil.ReverseProxy and pooled http.Transport
-// (keep-alives, many idle connections, dropped on Remove). Bodies stream;
+// (keep-alives, many idle connections, dropped on Remove). Plain GETs take a
+// lean path instead (lean.go: its own keep-alive pool, in the handler's
+// goroutine) that sends and answers what ReverseProxy would. Bodies stream;
 // responses get X-Firedrill-Backend. A transport error is answered 502 and
 // recorded with its record.ErrKind; the router never retries.
 package router

@@ -53,7 +53,7 @@ func (r *Router) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		}
 		r.observe(start, b, status, kind, caller)
 	}()
-	b.proxy.ServeHTTP(sw, req.WithContext(ctx))
+	b.forward(sw, req, ctx, r) // lean.go
 	finished = true
 }
 

@@ -245,6 +245,7 @@ func (r *Router) Close() error {
 		r.wg.Wait()
 		for _, b := range bs {
 			b.transport.CloseIdleConnections()
+			b.lean.closeIdle()
 		}
 		r.checker.CloseIdleConnections()
 	})
