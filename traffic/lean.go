@@ -1,9 +1,7 @@
 package traffic
 
 import (
-	"bufio"
 	"context"
-	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -12,9 +10,9 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
-	"syscall"
 	"time"
+
+	"github.com/firedrill/firedrill/internal/keepalive"
 )
 
 // leanClient sends the generator's GETs on keep-alive connections of its
@@ -24,21 +22,9 @@ import (
 // syscalls do. The bytes on the wire are what the Transport wrote
 // (TestLeanSendsWhatTransportSends); other methods keep the http.Client.
 type leanClient struct {
-	addr    string
-	dialer  net.Dialer
-	maxIdle int
+	pool keepalive.Pool
 	// heads[i] is path i's request head split around the X-Request-Id value.
 	heads [][2]string
-
-	mu     sync.Mutex
-	idle   []*leanConn
-	closed bool
-}
-
-type leanConn struct {
-	nc net.Conn
-	br *bufio.Reader
-	bw *bufio.Writer
 }
 
 // newLeanClient returns nil when the requests need what only the
@@ -47,10 +33,10 @@ func newLeanClient(cfg Config, reqs []*http.Request, fixed []headerField) *leanC
 	if cfg.Method != http.MethodGet || len(reqs) == 0 {
 		return nil
 	}
-	c := &leanClient{
-		dialer:  net.Dialer{Timeout: cfg.Timeout, KeepAlive: 30 * time.Second},
-		maxIdle: cfg.MaxInFlight,
-	}
+	c := &leanClient{pool: keepalive.Pool{
+		Dialer:  net.Dialer{Timeout: cfg.Timeout, KeepAlive: 30 * time.Second},
+		MaxIdle: cfg.MaxInFlight,
+	}}
 	ua := "Go-http-client/1.1"
 	var lines []string // sorted as Header.Write sorts them
 	for _, f := range fixed {
@@ -76,10 +62,10 @@ func newLeanClient(cfg Config, reqs []*http.Request, fixed []headerField) *leanC
 		if req.URL.Port() == "" {
 			addr = net.JoinHostPort(req.URL.Hostname(), "80")
 		}
-		if req.URL.Scheme != "http" || !plainHost(host) || (c.addr != "" && c.addr != addr) {
+		if req.URL.Scheme != "http" || !plainHost(host) || (c.pool.Addr != "" && c.pool.Addr != addr) {
 			return nil
 		}
-		c.addr = addr
+		c.pool.Addr = addr
 		head := "GET " + req.URL.RequestURI() + " HTTP/1.1\r\nHost: " + host + "\r\n"
 		if ua != "" {
 			head += "User-Agent: " + ua + "\r\n"
@@ -103,28 +89,23 @@ func plainHost(h string) bool {
 	return err == nil
 }
 
-var aLongTimeAgo = time.Unix(1, 0)
-
 // send is one request of path i with request id idPre+seq, bounded by
 // ctx; parent is the generator's context (its end is a cancellation).
 func (c *leanClient) send(ctx, parent context.Context, i int, idPre string, seq uint64) result {
 	for {
-		lc, reused, err := c.conn(ctx)
+		lc, reused, err := c.pool.Get(ctx)
 		if err != nil {
 			return failure(ctxErr(ctx, err), parent)
 		}
-		stop := context.AfterFunc(ctx, func() { _ = lc.nc.SetDeadline(aLongTimeAgo) })
+		stop := keepalive.Interrupt(ctx, lc)
 		r, keep, err := c.exchange(lc, i, idPre, seq)
-		if stopped := stop(); err == nil && keep && stopped {
-			c.put(lc)
-		} else {
-			_ = lc.nc.Close()
-		}
+		stopped := stop()
+		c.pool.Release(lc, err == nil && keep && stopped)
 		if err == nil {
 			return r
 		}
 		err = ctxErr(ctx, err)
-		if r.status == 0 && reused && ctx.Err() == nil && staleConn(err) {
+		if r.status == 0 && reused && ctx.Err() == nil && keepalive.Stale(err) {
 			continue // a kept-alive connection the server closed: again on a new one
 		}
 		f := failure(err, parent)
@@ -143,9 +124,9 @@ func ctxErr(ctx context.Context, err error) error {
 
 // exchange writes the request and reads the whole response; keep says
 // whether lc may be reused.
-func (c *leanClient) exchange(lc *leanConn, i int, idPre string, seq uint64) (r result, keep bool, err error) {
+func (c *leanClient) exchange(lc *keepalive.Conn, i int, idPre string, seq uint64) (r result, keep bool, err error) {
 	h := c.heads[i]
-	bw := lc.bw
+	bw := lc.W
 	bw.WriteString(h[0])
 	bw.WriteString(idPre)
 	var num [20]byte
@@ -154,10 +135,7 @@ func (c *leanClient) exchange(lc *leanConn, i int, idPre string, seq uint64) (r 
 	if err := bw.Flush(); err != nil {
 		return r, false, err
 	}
-	resp, err := http.ReadResponse(lc.br, nil)
-	for err == nil && resp.StatusCode >= 100 && resp.StatusCode < 200 && resp.StatusCode != http.StatusSwitchingProtocols {
-		resp, err = http.ReadResponse(lc.br, nil) // interim answers, skipped as the Transport does
-	}
+	resp, err := keepalive.ReadResponse(lc.R, nil)
 	if err != nil {
 		return r, false, err
 	}
@@ -174,53 +152,12 @@ func (c *leanClient) exchange(lc *leanConn, i int, idPre string, seq uint64) (r 
 	return r, !resp.Close && resp.StatusCode != http.StatusSwitchingProtocols, nil
 }
 
-// staleConn is the error of a kept-alive connection closed by its peer.
-func staleConn(err error) bool {
-	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
-		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
-}
-
-// conn returns an idle connection or dials one.
-func (c *leanClient) conn(ctx context.Context) (*leanConn, bool, error) {
-	c.mu.Lock()
-	if n := len(c.idle); n > 0 {
-		lc := c.idle[n-1]
-		c.idle[n-1] = nil
-		c.idle = c.idle[:n-1]
-		c.mu.Unlock()
-		return lc, true, nil
-	}
-	c.mu.Unlock()
-	nc, err := c.dialer.DialContext(ctx, "tcp", c.addr)
-	if err != nil {
-		return nil, false, err
-	}
-	return &leanConn{nc: nc, br: bufio.NewReader(nc), bw: bufio.NewWriter(nc)}, false, nil
-}
-
-func (c *leanClient) put(lc *leanConn) {
-	c.mu.Lock()
-	if !c.closed && len(c.idle) < c.maxIdle {
-		c.idle = append(c.idle, lc)
-		c.mu.Unlock()
-		return
-	}
-	c.mu.Unlock()
-	_ = lc.nc.Close()
-}
-
 // closeIdle closes the idle connections and keeps none from now on.
 func (c *leanClient) closeIdle() {
 	if c == nil {
 		return
 	}
-	c.mu.Lock()
-	idle := c.idle
-	c.idle, c.closed = nil, true
-	c.mu.Unlock()
-	for _, lc := range idle {
-		_ = lc.nc.Close()
-	}
+	c.pool.CloseIdle()
 }
 
 // send is request seq through the lean client when it can take it.

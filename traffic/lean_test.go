@@ -1,7 +1,6 @@
 package traffic
 
 import (
-	"bufio"
 	"context"
 	"net"
 	"net/http"
@@ -14,47 +13,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/firedrill/firedrill/internal/keepalive/keepalivetest"
 	"github.com/firedrill/firedrill/record"
 )
-
-// headPeer records each request head as sent and answers resp; closeAfter
-// closes a connection after that many answers (0: never).
-func headPeer(t *testing.T, resp string, closeAfter int) (addr string, heads chan string) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = ln.Close() })
-	heads = make(chan string, 64)
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				br := bufio.NewReader(c)
-				for n := 1; ; n++ {
-					var head strings.Builder
-					for {
-						line, err := br.ReadString('\n')
-						if err != nil {
-							return
-						}
-						head.WriteString(line)
-						if line == "\r\n" {
-							break
-						}
-					}
-					heads <- head.String()
-					if _, err := c.Write([]byte(resp)); err != nil || n == closeAfter {
-						return
-					}
-				}
-			}()
-		}
-	}()
-	return ln.Addr().String(), heads
-}
 
 // leanFor builds the generator's requests for cfg as Start does.
 func leanFor(t *testing.T, cfg Config) (*leanClient, []*http.Request, []headerField) {
@@ -82,7 +43,7 @@ func leanFor(t *testing.T, cfg Config) (*leanClient, []*http.Request, []headerFi
 }
 
 func TestLeanSendsWhatTransportSends(t *testing.T) {
-	addr, heads := headPeer(t, "HTTP/1.1 200 OK\r\nX-Firedrill-Version: v2\r\nX-Firedrill-Instance: api-1\r\nContent-Length: 2\r\n\r\nok", 0)
+	addr, heads := keepalivetest.HeadPeer(t, "HTTP/1.1 200 OK\r\nX-Firedrill-Version: v2\r\nX-Firedrill-Instance: api-1\r\nContent-Length: 2\r\n\r\nok", 0)
 	for _, hdr := range []map[string]string{
 		nil,
 		{"user-agent": "drill/1", "accept": "*/*", "authorization": " Bearer x ", "zz-last": "", "host": "api.example"},
@@ -108,7 +69,7 @@ func TestLeanSendsWhatTransportSends(t *testing.T) {
 				assert.Equal(t, wantHead, <-heads, "%v %s", hdr, req.URL)
 			}
 		}
-		assert.Len(t, lean.idle, 1, "one connection, kept alive and reused")
+		assert.Equal(t, 1, lean.pool.Idle(), "one connection, kept alive and reused")
 	}
 }
 
@@ -125,7 +86,7 @@ func TestLeanOnlyWhereTheTransportIsNotNeeded(t *testing.T) {
 }
 
 func TestLeanRetriesAConnectionThePeerClosed(t *testing.T) {
-	addr, heads := headPeer(t, "HTTP/1.1 204 No Content\r\n\r\n", 1)
+	addr, heads := keepalivetest.HeadPeer(t, "HTTP/1.1 204 No Content\r\n\r\n", 1)
 	lean, _, _ := leanFor(t, Config{URL: "http://" + addr, Timeout: 5 * time.Second})
 	t.Cleanup(lean.closeIdle)
 	for i := range 3 {

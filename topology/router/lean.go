@@ -1,7 +1,6 @@
 package router
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"io"
@@ -10,9 +9,9 @@ import (
 	"net/http"
 	"net/textproto"
 	"strings"
-	"sync"
-	"syscall"
 	"time"
+
+	"github.com/firedrill/firedrill/internal/keepalive"
 )
 
 // leanProxy forwards the common request (HTTP/1.x GET without body,
@@ -26,25 +25,16 @@ import (
 type leanProxy struct {
 	addr    string
 	backend []string // HeaderBackend value
-	dialer  net.Dialer
-
-	mu     sync.Mutex
-	idle   []*leanConn
-	closed bool
-}
-
-// leanConn is one upstream connection.
-type leanConn struct {
-	nc net.Conn
-	br *bufio.Reader
-	bw *bufio.Writer
+	pool    keepalive.Pool
 }
 
 // leanMaxIdle matches the Transport's MaxIdleConnsPerHost.
 const leanMaxIdle = 1024
 
 func newLeanProxy(b Backend) *leanProxy {
-	return &leanProxy{addr: b.Addr, backend: []string{b.Name}, dialer: net.Dialer{KeepAlive: 30 * time.Second}}
+	return &leanProxy{addr: b.Addr, backend: []string{b.Name}, pool: keepalive.Pool{
+		Addr: b.Addr, Dialer: net.Dialer{KeepAlive: 30 * time.Second}, MaxIdle: leanMaxIdle,
+	}}
 }
 
 // leanEligible says whether req can take the lean path. hopHeaders
@@ -83,11 +73,8 @@ func (p *leanProxy) serve(w http.ResponseWriter, req *http.Request, ctx context.
 		return
 	}
 	ok := p.copyResponse(w, resp)
-	if stopped := stop(); !ok || !stopped || resp.Close {
-		_ = lc.nc.Close()
-	} else {
-		p.put(lc)
-	}
+	stopped := stop()
+	p.pool.Release(lc, ok && stopped && !resp.Close)
 	if !ok && req.Context().Value(http.ServerContextKey) != nil {
 		// As ReverseProxy: the status went out, only aborting tells the
 		// client the body broke.
@@ -95,44 +82,36 @@ func (p *leanProxy) serve(w http.ResponseWriter, req *http.Request, ctx context.
 	}
 }
 
-var aLongTimeAgo = time.Unix(1, 0)
-
 // roundTrip writes req and reads the response head, on an idle connection
 // or a new one. A reused connection the backend closed meanwhile is
 // retried on a new one, as http.Transport does for a GET. Until stop, the
 // end of ctx interrupts the connection.
-func (p *leanProxy) roundTrip(ctx context.Context, w http.ResponseWriter, req *http.Request) (*leanConn, *http.Response, func() bool, error) {
+func (p *leanProxy) roundTrip(ctx context.Context, w http.ResponseWriter, req *http.Request) (*keepalive.Conn, *http.Response, func() bool, error) {
 	for {
-		lc, reused, err := p.get(ctx)
+		lc, reused, err := p.pool.Get(ctx)
 		if err != nil {
 			return nil, nil, nil, err
 		}
-		stop := context.AfterFunc(ctx, func() { _ = lc.nc.SetDeadline(aLongTimeAgo) })
+		stop := keepalive.Interrupt(ctx, lc)
 		resp, err := p.exchange(lc, w, req)
 		if err == nil {
 			return lc, resp, stop, nil
 		}
 		stop()
-		_ = lc.nc.Close()
+		_ = lc.Close()
 		if cerr := ctx.Err(); cerr != nil {
 			return nil, nil, nil, cerr // the deadline or the caller, not the connection
 		}
-		if !reused || !staleConn(err) {
+		if !reused || !keepalive.Stale(err) {
 			return nil, nil, nil, err
 		}
 	}
 }
 
-// staleConn is the error of a kept-alive connection closed by its peer.
-func staleConn(err error) bool {
-	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
-		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
-}
-
 // exchange writes the request head as ReverseProxy's outgoing request
 // would be written and reads the final response head, forwarding 1xx.
-func (p *leanProxy) exchange(lc *leanConn, w http.ResponseWriter, req *http.Request) (*http.Response, error) {
-	bw := lc.bw
+func (p *leanProxy) exchange(lc *keepalive.Conn, w http.ResponseWriter, req *http.Request) (*http.Response, error) {
+	bw := lc.W
 	bw.WriteString(req.Method)
 	bw.WriteByte(' ')
 	bw.WriteString(req.URL.RequestURI())
@@ -161,7 +140,7 @@ func (p *leanProxy) exchange(lc *leanConn, w http.ResponseWriter, req *http.Requ
 		return nil, err
 	}
 	for {
-		resp, err := http.ReadResponse(lc.br, req)
+		resp, err := http.ReadResponse(lc.R, req)
 		if err != nil {
 			return nil, err
 		}
@@ -278,44 +257,6 @@ func removeHopHeaders(h http.Header) {
 	}
 }
 
-// get returns an idle connection or dials one.
-func (p *leanProxy) get(ctx context.Context) (*leanConn, bool, error) {
-	p.mu.Lock()
-	if n := len(p.idle); n > 0 {
-		lc := p.idle[n-1]
-		p.idle[n-1] = nil
-		p.idle = p.idle[:n-1]
-		p.mu.Unlock()
-		return lc, true, nil
-	}
-	p.mu.Unlock()
-	nc, err := p.dialer.DialContext(ctx, "tcp", p.addr)
-	if err != nil {
-		return nil, false, err
-	}
-	return &leanConn{nc: nc, br: bufio.NewReader(nc), bw: bufio.NewWriter(nc)}, false, nil
-}
-
-// put keeps lc for the next request, or closes it.
-func (p *leanProxy) put(lc *leanConn) {
-	p.mu.Lock()
-	if !p.closed && len(p.idle) < leanMaxIdle {
-		p.idle = append(p.idle, lc)
-		p.mu.Unlock()
-		return
-	}
-	p.mu.Unlock()
-	_ = lc.nc.Close()
-}
-
 // closeIdle closes the idle connections; connections in use are closed
 // when their request ends. The backend is going away.
-func (p *leanProxy) closeIdle() {
-	p.mu.Lock()
-	idle := p.idle
-	p.idle, p.closed = nil, true
-	p.mu.Unlock()
-	for _, lc := range idle {
-		_ = lc.nc.Close()
-	}
-}
+func (p *leanProxy) closeIdle() { p.pool.CloseIdle() }

@@ -86,7 +86,7 @@ func TestLeanMatchesReverseProxy(t *testing.T) {
 			assert.Equal(t, viaProxy.Body.String(), viaLean.Body.String(), c.target)
 		}
 	}
-	assert.Len(t, b.lean.idle, 1, "one connection, kept alive and reused")
+	assert.Equal(t, 1, b.lean.pool.Idle(), "one connection, kept alive and reused")
 }
 
 func TestLeanEligible(t *testing.T) {
