@@ -11,6 +11,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -93,11 +94,42 @@ func openSQLite(ctx context.Context, path string) (*Store, error) {
 		return nil, fmt.Errorf("open history file %s: %w", path, err)
 	}
 	s := &Store{db: db, d: sqliteDialect, where: path}
-	if err := s.init(ctx); err != nil {
+	if err := initSQLite(ctx, s); err != nil {
 		_ = db.Close()
 		return nil, err
 	}
 	return s, nil
+}
+
+// initSQLite connects and migrates, again while another process holds the
+// file: switching a new file to WAL (and a lock upgrade from a read) gets
+// SQLITE_BUSY at once, without the busy timeout, when two harnesses open
+// it at the same moment.
+func initSQLite(ctx context.Context, s *Store) error {
+	deadline := time.Now().Add(15 * time.Second)
+	wait := 5 * time.Millisecond
+	for {
+		err := s.init(ctx)
+		if err == nil || !sqliteBusy(err) || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(wait + time.Duration(rand.Int64N(int64(wait)))):
+		}
+		wait = min(2*wait, 200*time.Millisecond)
+	}
+}
+
+// sqliteBusy: the database (or a table) was locked by another connection.
+func sqliteBusy(err error) bool {
+	var coded interface{ Code() int }
+	if errors.As(err, &coded) {
+		c := coded.Code() & 0xff
+		return c == 5 || c == 6 // SQLITE_BUSY, SQLITE_LOCKED
+	}
+	return false
 }
 
 // sqliteMagic begins every SQLite 3 database file.
