@@ -20,7 +20,7 @@ lint:
 MODULE   := $(shell $(GO) list -m)
 test: lint
 	$(GO) test -race -timeout 15m $$($(GO) list ./... | grep -vx '$(MODULE)')
-	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 20s ./scenarios/
+	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 20s -fuzzminimizetime 2s ./scenarios/
 	$(GO) test -timeout 25m $(MODULE)
 
 # The example scenarios end to end through the real binary.
@@ -33,7 +33,7 @@ bench:
 	for n in 5k 10k 20k 50k 20kBroken; do $(GO) test -run '^$$' -bench "Validate$$n\$$" -benchtime 1x ./scenarios/ | grep Benchmark; done
 
 fuzz:
-	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 60s ./scenarios/
+	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 60s -fuzzminimizetime 5s ./scenarios/
 
 clean:
 	rm -rf bin out
