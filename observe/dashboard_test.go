@@ -51,7 +51,9 @@ func startBrowser(t *testing.T, url string) *browser {
 		"--user-data-dir="+t.TempDir(), url)
 	cmd.ExtraFiles = []*os.File{inR, outW}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // one group: helpers go with it
-	cmd.Env = append(os.Environ(), "HOME="+t.TempDir())
+	// TMPDIR too: Chromium keeps its singleton socket in a directory there
+	// that it leaves behind when killed.
+	cmd.Env = append(os.Environ(), "HOME="+t.TempDir(), "TMPDIR="+t.TempDir())
 	require.NoError(t, cmd.Start())
 	inR.Close()
 	outW.Close()
