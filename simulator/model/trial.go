@@ -106,15 +106,6 @@ func (w *World) expectations(out *simulator.Outcome) []*bool {
 	return res
 }
 
-// Simulated reports whether the model judges an expectation kind.
-func Simulated(kind string) bool {
-	switch kind {
-	case scenarios.ExpectRolloutOutcome, scenarios.ExpectRollbackWithin, scenarios.ExpectAvailability:
-		return true
-	}
-	return false
-}
-
 func windowEnd(to, run time.Duration) time.Duration {
 	if to <= 0 || to > run {
 		return run
