@@ -60,17 +60,29 @@ func (g *gatedWriter) close() {
 	g.mu.Unlock()
 }
 
+// DialUpstream opens a proxy's upstream connection for an accepted client
+// (the patched Toxiproxy's ApiServer.DialUpstream); nil dials TCP.
+type DialUpstream func(client net.Conn, upstream string) (net.Conn, error)
+
 // Start starts a Toxiproxy server whose API listens on 127.0.0.1 at a random
 // port. ctx bounds only the start; the server runs until Close. Logs at warn
 // level and above go to logw (nil discards them).
 func Start(ctx context.Context, logw io.Writer) (*Server, error) {
-	return start(ctx, "127.0.0.1:0", logw)
+	return start(ctx, "127.0.0.1:0", logw, nil)
+}
+
+// StartDialing is Start with the proxies' upstream connections opened by
+// dial (e.g. router.Directory.DialUpstream: in memory to routers of this
+// process).
+func StartDialing(ctx context.Context, logw io.Writer, dial DialUpstream) (*Server, error) {
+	return start(ctx, "127.0.0.1:0", logw, dial)
 }
 
 // Serve runs a Toxiproxy server on listen (host:port) until ctx ends, then
-// stops it and every proxy. It returns nil after a clean stop.
-func Serve(ctx context.Context, listen string, logw io.Writer) error {
-	s, err := start(ctx, listen, logw)
+// stops it and every proxy. It returns nil after a clean stop. dial opens
+// the proxies' upstream connections (nil: TCP).
+func Serve(ctx context.Context, listen string, logw io.Writer, dial DialUpstream) error {
+	s, err := start(ctx, listen, logw, dial)
 	if err != nil {
 		return err
 	}
@@ -84,13 +96,14 @@ func Serve(ctx context.Context, listen string, logw io.Writer) error {
 	}
 }
 
-func start(ctx context.Context, listen string, logw io.Writer) (*Server, error) {
+func start(ctx context.Context, listen string, logw io.Writer, dial DialUpstream) (*Server, error) {
 	if logw == nil {
 		logw = io.Discard
 	}
 	gate := &gatedWriter{w: logw}
 	logger := zerolog.New(gate).Level(zerolog.WarnLevel).With().Timestamp().Logger()
 	api := toxiproxy.NewServer(toxiproxy.NewMetricsContainer(prometheus.NewRegistry()), logger)
+	api.DialUpstream = dial // before any proxy exists: proxies read it unlocked
 
 	var lc net.ListenConfig
 	ln, err := lc.Listen(ctx, "tcp", listen)

@@ -183,7 +183,7 @@ func TestServeStopsWithContext(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	errc := make(chan error, 1)
-	go func() { errc <- Serve(ctx, addr, nil) }()
+	go func() { errc <- Serve(ctx, addr, nil, nil) }()
 
 	cl := toxiclient.NewClient(addr)
 	var p *toxiclient.Proxy
@@ -209,7 +209,7 @@ func TestServeReportsBusyPort(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	defer ln.Close()
-	err = Serve(context.Background(), ln.Addr().String(), nil)
+	err = Serve(context.Background(), ln.Addr().String(), nil, nil)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "listen")
 }
