@@ -37,6 +37,7 @@ type dataplane struct {
 
 	mu        sync.Mutex
 	routers   map[string]*router.Router
+	dir       *router.Directory // the routers, for the edge proxies' in-memory dials
 	synthetic map[string]func() // running synthetic traffic by id
 	nextID    int
 }
@@ -53,9 +54,11 @@ func ServeDataplane(ctx context.Context, cfg DataplaneConfig) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	toxiErr := make(chan error, 1)
-	go func() { toxiErr <- toxi.Serve(ctx, cfg.Toxiproxy, cfg.Log) }()
-
 	d := newDataplane(ctx)
+	// The edge proxies reach the routers in memory (router.Directory): both
+	// live in this process, so the loopback hop between them is pure cost.
+	go func() { toxiErr <- toxi.Serve(ctx, cfg.Toxiproxy, cfg.Log, d.dir.DialUpstream) }()
+
 	defer d.close()
 	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", cfg.Control)
 	if err != nil {
@@ -86,6 +89,7 @@ func newDataplane(ctx context.Context) *dataplane {
 		rec:       record.NewRecorder(time.Unix(0, 0)),
 		events:    record.NewLog(nil),
 		routers:   map[string]*router.Router{},
+		dir:       &router.Directory{},
 		synthetic: map[string]func(){},
 	}
 }
@@ -173,6 +177,7 @@ func (d *dataplane) createRouter(w http.ResponseWriter, req *http.Request) {
 		fail(w, http.StatusInternalServerError, err)
 		return
 	}
+	d.dir.Add(r)
 	reply(w, http.StatusCreated, routerInfo{Addr: addr})
 }
 

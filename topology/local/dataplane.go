@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"net"
 	"sync"
 	"time"
 
@@ -25,6 +26,7 @@ type dataplane struct {
 	life   context.Context // routers serve until it ends
 	toxi   *toxi.Server
 	client *toxiclient.Client
+	dir    *router.Directory // the routers, for the edge proxies' in-memory dials
 
 	mu      sync.Mutex
 	routers map[string]*router.Router
@@ -32,8 +34,8 @@ type dataplane struct {
 
 var _ cluster.DataPlane = (*dataplane)(nil)
 
-func newDataplane(life context.Context, sc *scenarios.Scenario, opts topology.Options, srv *toxi.Server) *dataplane {
-	return &dataplane{sc: sc, opts: opts, life: life, toxi: srv, client: toxiclient.NewClient(srv.URL()), routers: map[string]*router.Router{}}
+func newDataplane(life context.Context, sc *scenarios.Scenario, opts topology.Options, srv *toxi.Server, dir *router.Directory) *dataplane {
+	return &dataplane{sc: sc, opts: opts, life: life, toxi: srv, client: toxiclient.NewClient(srv.URL()), dir: dir, routers: map[string]*router.Router{}}
 }
 
 func (d *dataplane) router(service string) (*router.Router, error) {
@@ -63,6 +65,7 @@ func (d *dataplane) AddRouter(_ context.Context, s *cluster.Service) (string, er
 	if err != nil {
 		return "", &InfraError{Err: err}
 	}
+	d.dir.Add(r)
 	return "http://" + addr, nil
 }
 
@@ -76,6 +79,19 @@ func (d *dataplane) AddEdge(_ context.Context, e scenarios.Edge, name string) (s
 		return "", &InfraError{Err: err}
 	}
 	return p.Listen, nil
+}
+
+// generatorAddr is the address the routers see for in-memory connections
+// of this process's traffic generator (they read none of it).
+var generatorAddr = &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1)}
+
+// DialRouter connects to a service's router in memory (cluster.MemoryDialer).
+func (d *dataplane) DialRouter(ctx context.Context, service string) (net.Conn, error) {
+	r, err := d.router(service)
+	if err != nil {
+		return nil, err
+	}
+	return r.DialMemory(ctx, generatorAddr)
 }
 
 func (d *dataplane) ToxiproxyURL() string { return d.toxi.URL() }

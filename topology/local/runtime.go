@@ -15,6 +15,7 @@ import (
 	"github.com/firedrill/firedrill/scenarios"
 	"github.com/firedrill/firedrill/topology"
 	"github.com/firedrill/firedrill/topology/cluster"
+	"github.com/firedrill/firedrill/topology/router"
 	"github.com/firedrill/firedrill/topology/toxi"
 )
 
@@ -57,12 +58,15 @@ func (l *launcher) Prepare(ctx context.Context, _ []*cluster.Service) (cluster.D
 	if err := l.prepareLogs(); err != nil {
 		return nil, err
 	}
-	srv, err := toxi.Start(ctx, l.toxiLog)
+	// The edge proxies reach the routers in memory (router.Directory): both
+	// live in this process, so the loopback hop between them is pure cost.
+	dir := &router.Directory{}
+	srv, err := toxi.StartDialing(ctx, l.toxiLog, dir.DialUpstream)
 	if err != nil {
 		return nil, &InfraError{Err: fmt.Errorf("start the embedded Toxiproxy: %w", err)}
 	}
 	l.toxi = srv
-	return newDataplane(l.life, l.sc, l.opts, srv), nil
+	return newDataplane(l.life, l.sc, l.opts, srv, dir), nil
 }
 
 // prepareLogs creates RunDir/logs (or a temporary directory) and the

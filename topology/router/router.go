@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/firedrill/firedrill/internal/memconn"
 	"github.com/firedrill/firedrill/record"
 	"github.com/firedrill/firedrill/scenarios"
 )
@@ -121,7 +122,8 @@ type Router struct {
 	closed   bool
 	srv      *http.Server
 	addr     string
-	stopCtx  func() bool // unregisters Start's context.AfterFunc
+	mem      *memconn.Listener // in-process connections (DialMemory), served by srv too
+	stopCtx  func() bool       // unregisters Start's context.AfterFunc
 
 	// shadow runs mirrored and synthetic requests (see shadow.go).
 	shadow tracker
@@ -197,11 +199,16 @@ func (r *Router) Start(ctx context.Context, listen string) (string, error) {
 		ErrorLog:          r.errLog,
 	}
 	r.addr = ln.Addr().String()
-	srv := r.srv
-	r.wg.Add(1)
+	r.mem = memconn.NewListener(ln.Addr())
+	srv, mem := r.srv, r.mem
+	r.wg.Add(2)
 	go func() {
 		defer r.wg.Done()
 		_ = srv.Serve(ln) // returns on Close
+	}()
+	go func() {
+		defer r.wg.Done()
+		_ = srv.Serve(mem) // returns on Close, which closes every listener it serves
 	}()
 	r.stopCtx = context.AfterFunc(ctx, func() { _ = r.Close() })
 	return r.addr, nil
@@ -212,6 +219,21 @@ func (r *Router) Addr() string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.addr
+}
+
+// DialMemory opens a connection to the router inside this process, as if
+// from remote, served like one accepted on its address. An edge proxy in the
+// same process uses it instead of a loopback TCP connection: the bytes are
+// the same, the kernel's part of the hop is gone. It fails like a refused
+// TCP dial before Start and after Close.
+func (r *Router) DialMemory(ctx context.Context, remote net.Addr) (net.Conn, error) {
+	r.mu.Lock()
+	mem := r.mem
+	r.mu.Unlock()
+	if mem == nil {
+		return nil, fmt.Errorf("router %s: not serving (Start first)", r.cfg.Service)
+	}
+	return mem.Dial(ctx, remote)
 }
 
 // Close stops serving, health checks and ejection timers, and waits for the
