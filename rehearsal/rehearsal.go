@@ -11,6 +11,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -173,6 +174,7 @@ func (r *rehearsal) live(ctx context.Context) error {
 	gen, err := traffic.Start(ctx, traffic.Config{
 		URL: r.topo.EntryURL(), Service: tr.Entry, Paths: tr.Paths, Method: tr.Method, Rate: tr.Rate,
 		Duration: tr.Duration.D(), Timeout: tr.Timeout.D(), Warmup: tr.Warmup.D(),
+		Dial: entryDial(r.topo),
 	}, r.rec)
 	if err != nil {
 		return &InfraError{fmt.Errorf("start traffic: %w", err)}
@@ -191,6 +193,15 @@ func (r *rehearsal) live(ctx context.Context) error {
 	}
 	if rolloutErr != nil && !errors.Is(rolloutErr, context.Canceled) {
 		return &InfraError{fmt.Errorf("rollout: %w", rolloutErr)}
+	}
+	return nil
+}
+
+// entryDial is how the generator reaches the entry router: in memory when
+// the topology runs it in this process (topology.EntryDialer), else nil (TCP).
+func entryDial(t topology.Topology) func(ctx context.Context) (net.Conn, error) {
+	if d, ok := t.(topology.EntryDialer); ok {
+		return d.EntryDial()
 	}
 	return nil
 }

@@ -5,6 +5,7 @@ package topology
 
 import (
 	"context"
+	"net"
 
 	"github.com/firedrill/firedrill/record"
 	"github.com/firedrill/firedrill/scenarios"
@@ -49,6 +50,13 @@ type Deployment struct {
 	// Env and Args are merged over (appended to) the service's own.
 	Env  map[string]string
 	Args []string
+}
+
+// EntryDialer is a Topology that may run its entry router in this process
+// (the local runtime): EntryDial then returns a dial reaching it in memory,
+// so the traffic generator skips the loopback hop. nil: dial EntryURL.
+type EntryDialer interface {
+	EntryDial() func(ctx context.Context) (net.Conn, error)
 }
 
 // Topology is a running topology.

@@ -6,8 +6,10 @@
 package traffic
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"strings"
 	"time"
@@ -39,6 +41,10 @@ type Config struct {
 	Timeout  time.Duration     // per request, from its actual send; default 2s
 	Warmup   time.Duration     // sent before time zero at the same rate, not recorded (may be 0)
 	Headers  map[string]string // added to every request
+	// Dial, when set, opens the connections to URL's host instead of a TCP
+	// dial: the local runtime's entry router runs in this process and is
+	// reached in memory (same bytes, no loopback hop).
+	Dial func(ctx context.Context) (net.Conn, error)
 
 	// MaxInFlight caps concurrent requests (default 10000). A request whose
 	// instant comes while the cap is reached is not sent: it is recorded as

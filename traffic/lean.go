@@ -36,6 +36,7 @@ func newLeanClient(cfg Config, reqs []*http.Request, fixed []headerField) *leanC
 	c := &leanClient{pool: keepalive.Pool{
 		Dialer:  net.Dialer{Timeout: cfg.Timeout, KeepAlive: 30 * time.Second},
 		MaxIdle: cfg.MaxInFlight,
+		Dial:    cfg.Dial,
 	}}
 	ua := "Go-http-client/1.1"
 	var lines []string // sorted as Header.Write sorts them

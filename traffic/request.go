@@ -16,12 +16,13 @@ import (
 // newClient returns a client of its own (no shared DefaultTransport state)
 // tuned for many requests per second to one loopback host.
 func newClient(cfg Config) *http.Client {
+	dial := (&net.Dialer{Timeout: cfg.Timeout, KeepAlive: 30 * time.Second}).DialContext
+	if cfg.Dial != nil {
+		dial = func(ctx context.Context, _, _ string) (net.Conn, error) { return cfg.Dial(ctx) }
+	}
 	tr := &http.Transport{
-		Proxy: nil, // never HTTP_PROXY from the environment: traffic goes to loopback only
-		DialContext: (&net.Dialer{
-			Timeout:   cfg.Timeout,
-			KeepAlive: 30 * time.Second,
-		}).DialContext,
+		Proxy:       nil, // never HTTP_PROXY from the environment: traffic goes to loopback only
+		DialContext: dial,
 		// Keep every connection that was needed once: reopening them after a
 		// stall would add connect time (and TIME_WAIT sockets) to latency.
 		MaxIdleConns:        0, // no global cap

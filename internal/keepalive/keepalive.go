@@ -31,6 +31,9 @@ type Pool struct {
 	Addr    string
 	Dialer  net.Dialer
 	MaxIdle int
+	// Dial, when set, opens connections instead of Dialer (e.g. in memory
+	// to a router of this process).
+	Dial func(ctx context.Context) (net.Conn, error)
 
 	mu     sync.Mutex
 	idle   []*Conn
@@ -48,7 +51,12 @@ func (p *Pool) Get(ctx context.Context) (c *Conn, reused bool, err error) {
 		return c, true, nil
 	}
 	p.mu.Unlock()
-	nc, err := p.Dialer.DialContext(ctx, "tcp", p.Addr)
+	var nc net.Conn
+	if p.Dial != nil {
+		nc, err = p.Dial(ctx)
+	} else {
+		nc, err = p.Dialer.DialContext(ctx, "tcp", p.Addr)
+	}
 	if err != nil {
 		return nil, false, err
 	}

@@ -15,6 +15,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"net"
 	"slices"
 	"sync"
 	"time"
@@ -173,6 +174,17 @@ func nextIndex(ins []Instance, version string) int {
 
 // EntryURL is the base URL of the traffic entry service's router.
 func (c *Cluster) EntryURL() string { return c.RouterURL(c.sc.EntryService()) }
+
+// EntryDial is a dial reaching the entry service's router in memory when
+// the data plane runs in this process (MemoryDialer), else nil.
+func (c *Cluster) EntryDial() func(ctx context.Context) (net.Conn, error) {
+	md, ok := c.dp.(MemoryDialer)
+	if !ok {
+		return nil
+	}
+	entry := c.sc.EntryService()
+	return func(ctx context.Context) (net.Conn, error) { return md.DialRouter(ctx, entry) }
+}
 
 // RouterURL is the base URL of a service's router ("" for no such service).
 func (c *Cluster) RouterURL(name string) string {

@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"context"
+	"net"
 	"time"
 
 	"github.com/firedrill/firedrill/scenarios"
@@ -55,6 +56,12 @@ type Instance interface {
 	// Remove stops the instance for good; reason goes into its
 	// instance_stopped event.
 	Remove(ctx context.Context, reason string) error
+}
+
+// MemoryDialer is a DataPlane whose routers run in this process: DialRouter
+// connects to a service's router in memory (router.Router.DialMemory).
+type MemoryDialer interface {
+	DialRouter(ctx context.Context, service string) (net.Conn, error)
 }
 
 // DataPlane holds a run's routers (one per service) and edge proxies (one
