@@ -130,6 +130,8 @@ func TestFirstChecksBackOffShortly(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	require.NoError(t, h.r.WaitHealthy(ctx, "a"), "healthy after the short backoff, not after the 30 s interval")
+	// The event is logged just after the waiters are woken (outside the lock).
+	require.Eventually(t, func() bool { return h.countEvents(record.EvInstanceHealthy, "a") >= 1 }, 5*time.Second, time.Millisecond)
 	assert.Equal(t, 1, h.countEvents(record.EvInstanceHealthy, "a"))
 }
 
