@@ -19,6 +19,12 @@ import (
 func (r *rehearsal) act(ctx context.Context, gen *traffic.Generator, desk *simulator.Desk) error {
 	actCtx, stopActs := context.WithCancel(ctx)
 	defer stopActs()
+	stopWatch := watchMachine() // machine.go: did the machine run out of CPU?
+	defer func() {
+		if stopWatch != nil {
+			r.machine = stopWatch()
+		}
+	}()
 	if !r.steadyGate(actCtx, gen) { // steady.go: not steady, so no fault and no rollout
 		return r.notSteady(gen)
 	}
@@ -43,6 +49,7 @@ func (r *rehearsal) act(ctx context.Context, gen *traffic.Generator, desk *simul
 		wg.Go(func() { r.faults = faults.Run(actCtx, r.t0, r.sc.Faults, reg, steps, r.events) })
 	}
 	r.stats = gen.Wait()
+	r.machine, stopWatch = stopWatch(), nil
 	msg := fmt.Sprintf("%d requests sent, %d errors", r.stats.Sent, r.stats.Errors)
 	if n := r.stats.NoPort; n > 0 { // traffic.Stats.NoPort
 		msg += fmt.Sprintf("; %d found no free local port (EADDRNOTAVAIL: ephemeral ports exhausted, "+

@@ -74,6 +74,7 @@ type rehearsal struct {
 	outcome *simulator.Outcome
 	faults  []faults.Outcome
 	stats   traffic.Stats
+	machine *reports.MachineLoad // the machine's CPU while traffic ran (machine.go)
 
 	metrics    *observe.Metrics // nil without Config.Listen (observe.go)
 	metricsSrv *observe.Server

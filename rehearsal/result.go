@@ -120,7 +120,8 @@ func (r *rehearsal) trafficRecord() {
 	s := analysis.Summarize(clients)
 	elapsed := r.stats.End.Sub(r.stats.Start).Seconds()
 	res.Traffic = reports.Traffic{Requests: s.Requests, Errors: s.Errors, TargetRPS: r.sc.Traffic.Rate,
-		LatencyMS: reports.Latencies{P50: ms(s.P50), P90: ms(s.P90), P99: ms(s.P99), Max: ms(s.Max)}}
+		LatencyMS: reports.Latencies{P50: ms(s.P50), P90: ms(s.P90), P99: ms(s.P99), Max: ms(s.Max)},
+		Machine:   r.machine}
 	for _, c := range clients {
 		if c.Err == record.ErrNone && c.Status >= 400 && c.Status < 500 {
 			res.Traffic.Status4xx++

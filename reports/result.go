@@ -216,6 +216,25 @@ type Traffic struct {
 	AchievedRPS float64   `json:"achieved_rps"`
 	TargetRPS   float64   `json:"target_rps"`
 	LatencyMS   Latencies `json:"latency_ms"`
+	// Machine is the machine's CPU while traffic ran (nil where unknown).
+	Machine *MachineLoad `json:"machine,omitempty"`
+}
+
+// MachineLoad is how busy the whole machine was while traffic ran (Linux:
+// /proc/stat, sampled once a second). Harness, instances and generator
+// share it: in a saturated second queues grow in all of them at once.
+type MachineLoad struct {
+	CPUs    int `json:"cpus"`
+	Seconds int `json:"seconds"`
+	// SaturatedSeconds had less than 5% of all CPUs idle.
+	SaturatedSeconds int     `json:"saturated_seconds"`
+	BusyPercent      float64 `json:"busy_percent"` // over the sampled seconds
+}
+
+// Saturated says whether the machine was out of CPU long enough (3 s and a
+// tenth of the traffic) that the run measured it rather than the system.
+func (m *MachineLoad) Saturated() bool {
+	return m != nil && m.SaturatedSeconds >= 3 && m.SaturatedSeconds*10 >= m.Seconds
 }
 
 // Latencies in milliseconds.

@@ -340,6 +340,11 @@ func trafficLine(t Traffic) string {
 		s += fmt.Sprintf("; latency p50 %s · p90 %s · p99 %s · max %s", withUnit(l.P50, "ms"),
 			withUnit(l.P90, "ms"), withUnit(l.P99, "ms"), withUnit(l.Max, "ms"))
 	}
+	if m := t.Machine; m.Saturated() {
+		s += fmt.Sprintf("; MACHINE SATURATED: no idle CPU in %d of %d s (%d CPUs, %.0f%% busy), so latencies "+
+			"and errors in those seconds measure this machine, not the system: lower traffic.rate or use a bigger machine",
+			m.SaturatedSeconds, m.Seconds, m.CPUs, m.BusyPercent)
+	}
 	return s
 }
 
