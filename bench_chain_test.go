@@ -69,6 +69,9 @@ func benchRun(b *testing.B, sc *scenarios.Scenario, rate int) {
 		b.ReportMetric(ms(self)/n, "harness_cpu_ms/req")
 		b.ReportMetric(ms(children)/n, "instances_cpu_ms/req")
 		b.ReportMetric(ms(self+children)/n, "total_cpu_ms/req")
+		if m := res.Traffic.Machine; m != nil { // seconds the whole machine had no idle CPU
+			b.ReportMetric(float64(m.SaturatedSeconds), "saturated_s")
+		}
 	}
 }
 
