@@ -17,7 +17,7 @@ func TestTrafficLineNamesASaturatedMachine(t *testing.T) {
 	}{
 		{nil, false},
 		{&MachineLoad{CPUs: 2, Seconds: 15, SaturatedSeconds: 12, BusyPercent: 97.5}, true},
-		{&MachineLoad{CPUs: 2, Seconds: 15, SaturatedSeconds: 2, BusyPercent: 60}, false},  // a blip
+		{&MachineLoad{CPUs: 2, Seconds: 15, SaturatedSeconds: 2, BusyPercent: 60}, false},   // a blip
 		{&MachineLoad{CPUs: 2, Seconds: 600, SaturatedSeconds: 30, BusyPercent: 40}, false}, // under a tenth
 		{&MachineLoad{CPUs: 2, Seconds: 30, SaturatedSeconds: 3, BusyPercent: 50}, true},
 	} {
