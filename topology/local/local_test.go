@@ -3,6 +3,8 @@ package local
 import (
 	"context"
 	"errors"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"strconv"
@@ -55,6 +57,24 @@ func TestTopologyLifecycle(t *testing.T) {
 		a := tp.Instances("a", "v1")[0].(*instance)
 		assert.Contains(t, a.argv, p.Listen)
 		assert.NotContains(t, strings.Join(a.argv, " "), bRouter)
+	})
+
+	t.Run("the generator's dial reaches the entry router in memory", func(t *testing.T) {
+		var ed topology.EntryDialer = tp // what rehearsal asks the topology
+		dial := ed.EntryDial()
+		require.NotNil(t, dial, "the local runtime's routers run in this process")
+		mc := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{
+			DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+				c, err := dial(ctx)
+				if _, tcp := c.(*net.TCPConn); err == nil && tcp {
+					t.Error("the entry dial went over TCP")
+				}
+				return c, err
+			}}}
+		defer mc.CloseIdleConnections()
+		r := get(t, mc, tp.EntryURL()+"/call")
+		require.Equal(t, 200, r.status, r.body)
+		assert.Regexp(t, `^v1 a-v1-0 dep=v1/b-v1-[01]\n$`, r.body)
 	})
 
 	t.Run("a latency toxic on the edge delays a's calls", func(t *testing.T) {
